@@ -1,0 +1,70 @@
+# lrlab: `make lab` opens the lessons, `make test` checks everything.
+# Both create .venv on first use (Python 3.10-3.13 on Linux) and fetch the data.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   := data/gtsrb-tiny
+# A local copy of the tiny subset to use instead of downloading (make data SOURCE=path).
+SOURCE ?= $(wildcard ../shared/data/gtsrb-tiny)
+
+# Quiet TensorFlow start-up (both are needed) and run the venv's tools first.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
+              --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: lab test unit notebooks figures data sync exercises bench execute lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "lrlab needs Python 3.10 to 3.13, found %d.%d: run make PYTHON=python3.12 (or another)" % v)'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[cpu,test,lab]"
+	touch $(STAMP)
+
+$(DATA)/.complete: | $(STAMP)
+	$(BIN)/python -m lrlab.data fetch --dest $(DATA) $(if $(SOURCE),--source $(SOURCE))
+
+data: $(DATA)/.complete
+
+lab: $(STAMP) data
+	$(BIN)/jupyter lab notebooks/
+
+## everything: unit tests, then every notebook executed and checked by nbval
+test: $(STAMP) data
+	$(BIN)/python -m pytest tests notebooks $(NBVAL_OPTS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+notebooks: $(STAMP) data
+	$(BIN)/python -m pytest notebooks $(NBVAL_OPTS)
+
+## regenerate every figure in figures/ (the notebooks save them as they run)
+figures: notebooks
+
+## re-execute notebooks and store their outputs (NB=notebooks/07_exercise_decay.ipynb for one)
+NB ?= $(wildcard notebooks/*.ipynb)
+execute: $(STAMP) data sync
+	for nb in $(NB); do $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1800 $$nb || exit 1; done
+
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/*.py
+
+exercises: $(STAMP)
+	$(BIN)/python tools/make_exercises.py --out exercises
+
+bench: $(STAMP) data
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check lrlab tests tools benchmarks notebooks/*.py
+
+clean:
+	rm -rf $(VENV) exercises results .pytest_cache figures/*.png
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

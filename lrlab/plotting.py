@@ -1,0 +1,134 @@
+"""Figures of the lessons: metrics of a training run, schedule curves, saving.
+
+``savefig(fig, name)`` writes ``figures/<name>.png`` atomically (a temporary
+file renamed when complete), so an interrupted run never leaves half a figure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lrlab.paths import figures_dir
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+def savefig(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
+    """Save ``fig`` as ``<folder>/<name>.png`` (default folder: ``figures/``) and return the path.
+
+    ``name`` is a stable file stem such as ``"07_metrics_constant"``: lower-case
+    letters, digits, ``_`` and ``-``; a trailing ``.png`` is accepted.
+    """
+    stem = name[:-4] if name.endswith(".png") else name
+    if not _NAME.match(stem):
+        raise ValueError(
+            f"figure name {name!r} is not allowed: use lower-case letters, digits, '_' and '-' "
+            "(e.g. '07_metrics_constant')"
+        )
+    target_dir = Path(folder) if folder is not None else figures_dir()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{stem}.png"
+    handle, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".png", dir=target_dir)
+    os.close(handle)
+    try:
+        fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return target
+
+
+def learning_rate_curve(schedule, steps) -> np.ndarray:
+    """The learning rates of ``schedule`` at ``steps`` (an int n means steps 0..n-1), as float64.
+
+    ``schedule`` is a Keras ``LearningRateSchedule`` or any function of the step.
+    A vectorised call is tried first; schedules that only accept a scalar step
+    (Keras's warm-up ``CosineDecay`` uses a conditional) are evaluated step by step.
+    """
+    steps = np.arange(steps) if np.isscalar(steps) else np.asarray(steps)
+    if steps.ndim != 1 or steps.size == 0:
+        raise ValueError(f"steps must be a positive int or a 1-D sequence of steps, got {steps!r}")
+    try:
+        values = np.asarray(_to_numpy(schedule(steps)), dtype=np.float64)
+        if values.shape == steps.shape:
+            return values
+    except Exception:  # scalar-only schedule: fall back to one call per step
+        pass
+    return np.array([float(_to_numpy(schedule(int(s)))) for s in steps], dtype=np.float64)
+
+
+def _to_numpy(value):
+    return value.numpy() if hasattr(value, "numpy") else value
+
+
+def plot_schedules(
+    schedules: Mapping[str, Callable] | Sequence[tuple[str, Callable]],
+    steps,
+    title: str | None = None,
+    xlabel: str = "step",
+):
+    """Plot learning-rate curves side by side on a linear and a log scale; return the figure.
+
+    ``schedules`` maps a legend label to a schedule (or a function of the step).
+    """
+    items = list(schedules.items()) if isinstance(schedules, Mapping) else list(schedules)
+    if not items:
+        raise ValueError("plot_schedules needs at least one schedule")
+    xs = np.arange(steps) if np.isscalar(steps) else np.asarray(steps)
+    fig, (linear, log) = plt.subplots(1, 2, figsize=(12, 4))
+    for label, schedule in items:
+        values = learning_rate_curve(schedule, xs)
+        linear.plot(xs, values, label=label)
+        log.plot(xs, values, label=label)
+    log.set_yscale("log")
+    for ax, scale in ((linear, "linear"), (log, "log")):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("learning rate")
+        ax.set_title(f"{scale} scale")
+    linear.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def display_metrics(history, title: str | None = None):
+    """Loss, accuracy and learning-rate panels of a training run (train and validation).
+
+    ``history`` is a Keras ``History`` or its ``.history`` dict. The learning-rate
+    panel needs ``"lr"`` (written by ``lrlab.callbacks.LearningRateLogger``) or
+    Keras's own ``"learning_rate"``; without either it is left out.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping) or "loss" not in logs:
+        raise ValueError("display_metrics needs a Keras History (or its .history dict) with 'loss'")
+    lr_key = next((k for k in ("lr", "learning_rate") if k in logs), None)
+    panels = [("loss", "loss"), ("accuracy", "accuracy")]
+    panels = [p for p in panels if p[0] in logs]
+    if lr_key:
+        panels.append((lr_key, "learning rate"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6))
+    axes = np.atleast_1d(axes)
+    epochs = np.arange(1, len(logs["loss"]) + 1)
+    for ax, (key, label) in zip(axes, panels):
+        ax.plot(epochs, logs[key], marker="o", ms=3, label="train" if key != lr_key else None)
+        if f"val_{key}" in logs:
+            ax.plot(epochs, logs[f"val_{key}"], marker="o", ms=3, label="validation")
+            ax.legend()
+        if key == lr_key:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_title(label)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
