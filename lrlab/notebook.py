@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+import warnings
 
 import numpy as np
 
@@ -23,6 +24,9 @@ def setup(seed: int = 0, tensorflow: bool = True) -> None:
     """
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    # Keras warns on every fit() with a tf.data.Dataset that its default shuffle=True is
+    # ignored; lrlab's datasets are already shuffled (seeded), so the warning is noise.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
     random.seed(seed)
     np.random.seed(seed)
     if tensorflow:
