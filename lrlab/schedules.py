@@ -1,0 +1,1212 @@
+"""Keras 3 learning-rate schedules that Keras itself lacks.
+
+- TFA's cyclical family (tensorflow-addons is end-of-life and does not run on Keras 3):
+  ``CyclicalLearningRate``, ``TriangularCyclicalLearningRate``,
+  ``Triangular2CyclicalLearningRate``, ``ExponentialCyclicalLearningRate``.
+- The schedules Keras 3 removed with ``tf.keras.experimental``: ``LinearCosineDecay``,
+  ``NoisyLinearCosineDecay``.
+- ``StepDecay`` (the course's step-wise annealing), ``RampSustainDecay`` and its epoch
+  function ``ramp_sustain_decay`` (the ramp-up / sustain / decay of many Kaggle notebooks),
+  ``OneCycle`` (PyTorch's ``OneCycleLR``), ``WarmupStableDecay``, ``LinearRamp`` and
+  ``ChainedSchedule`` (PyTorch's ``SequentialLR``).
+
+Every class is a ``keras.optimizers.schedules.LearningRateSchedule``: pass it as an
+optimizer's ``learning_rate``. ``__call__`` is pure ``keras.ops`` math on the step, with no
+Python branch on its value, so it runs inside ``model.fit``, under ``jit_compile=True``, and
+on a whole array of steps at once (``schedule(np.arange(n))`` equals the step-by-step
+values). Arguments are checked when the schedule is built.
+
+Precision: a schedule computes in float64 when one of its learning-rate arguments is
+float64 (``np.float64`` or a float64 tensor), else in float32 like Keras (which converts a
+plain Python float through float32). Pass ``np.float64`` values to compare with float64
+references. A saved model stores plain numbers, so a reloaded schedule computes in float32.
+
+Each class is registered for Keras serialization (``"lrlab>ClassName"``): a model compiled
+with one survives ``model.save("m.keras")`` / ``keras.models.load_model`` once
+``lrlab.schedules`` has been imported.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = [
+    "CyclicalLearningRate",
+    "TriangularCyclicalLearningRate",
+    "Triangular2CyclicalLearningRate",
+    "ExponentialCyclicalLearningRate",
+    "LinearCosineDecay",
+    "NoisyLinearCosineDecay",
+    "StepDecay",
+    "RampSustainDecay",
+    "ramp_sustain_decay",
+    "OneCycle",
+    "WarmupStableDecay",
+    "LinearRamp",
+    "ChainedSchedule",
+]
+
+_register = keras.saving.register_keras_serializable(package="lrlab")
+
+
+# --- argument checks and precision ------------------------------------------------------
+
+
+def _real(name, value, low=None, high=None, low_open=False, high_open=False):
+    """Return ``value`` if it is a finite real number in the interval, else raise about ``name``."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    too_low = low is not None and (number <= low if low_open else number < low)
+    too_high = high is not None and (number >= high if high_open else number > high)
+    if not math.isfinite(number) or too_low or too_high:
+        interval = (
+            ("(" if low_open else "[")
+            + ("-inf" if low is None else f"{low:g}")
+            + ", "
+            + ("inf" if high is None else f"{high:g}")
+            + (")" if high_open or high is None else "]")
+        )
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    return value
+
+
+def _integer(name, value, minimum):
+    """Return ``value`` if it is an integer >= ``minimum`` (Python or NumPy), else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
+
+
+def _compute_dtype(*learning_rates) -> str:
+    """``"float64"`` if a value is float64 (``np.float64``, a float64 tensor), else float32."""
+    for value in learning_rates:
+        dtype = getattr(value, "dtype", None)
+        if dtype is not None and keras.backend.standardize_dtype(dtype) == "float64":
+            return "float64"
+    return "float32"
+
+
+def _tensor(value, dtype):
+    return ops.convert_to_tensor(value, dtype=dtype)
+
+
+# --- the cyclical family (tensorflow-addons) --------------------------------------------
+
+
+def _serialize_scale_fn(scale_fn):
+    """Keras's serialized form of ``scale_fn``; a lambda or unregistered function is refused."""
+    if isinstance(scale_fn, types.FunctionType):
+        registered_name = keras.saving.get_registered_name(scale_fn)
+        if (
+            scale_fn.__name__ == "<lambda>"
+            or keras.saving.get_registered_object(registered_name) is not scale_fn
+        ):
+            raise ValueError(
+                f"CyclicalLearningRate cannot serialize scale_fn={scale_fn!r}: a lambda, a local "
+                "function or an unregistered function cannot be found again when the model is "
+                "loaded. Define scale_fn at module level, decorate it with "
+                "@keras.saving.register_keras_serializable(package='...') and import its module "
+                "before keras.models.load_model; or use TriangularCyclicalLearningRate, "
+                "Triangular2CyclicalLearningRate or ExponentialCyclicalLearningRate."
+            )
+    return keras.saving.serialize_keras_object(scale_fn)
+
+
+@_register
+class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+    """A cyclical learning rate with a custom amplitude function (TFA's ``CyclicalLearningRate``).
+
+    Smith (2017), "Cyclical Learning Rates for Training Neural Networks", WACV,
+    https://arxiv.org/abs/1506.01186; same arguments and values as
+    ``tfa.optimizers.CyclicalLearningRate`` (tensorflow-addons 0.23). The rate rises
+    linearly from ``initial_learning_rate`` towards ``maximal_learning_rate`` for
+    ``step_size`` steps and falls back for ``step_size`` steps; ``scale_fn`` scales the
+    height of each cycle:
+
+    ```python
+    def learning_rate(step):
+        cycle = floor(1 + step / (2 * step_size))        # 1, 2, 3, ...
+        x = abs(step / step_size - 2 * cycle + 1)         # 1 -> 0 -> 1 within a cycle
+        mode_step = cycle if scale_mode == "cycle" else step
+        return initial_learning_rate + (
+            maximal_learning_rate - initial_learning_rate
+        ) * max(0, 1 - x) * scale_fn(mode_step)
+    ```
+
+    Example, a constant height (the triangular policy written out):
+
+    ```python
+    @keras.saving.register_keras_serializable(package="my_course")
+    def constant_height(cycle):
+        return 1.0
+
+    schedule = CyclicalLearningRate(1e-3, 1e-2, step_size=25, scale_fn=constant_height)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule), loss=...)
+    ```
+
+    Saving a model needs a ``scale_fn`` that Keras can find again: a module-level function
+    registered with ``keras.saving.register_keras_serializable``. A lambda or local function
+    still trains, but ``get_config`` (so ``model.save``) raises a ``ValueError`` saying so.
+
+    Args:
+        initial_learning_rate: the lowest rate, at the start of every cycle (>= 0).
+        maximal_learning_rate: the rate at the top of the first cycle when
+            ``scale_fn`` is 1 (>= ``initial_learning_rate``).
+        step_size: steps from the bottom to the top of a cycle (half a cycle, > 0).
+        scale_fn: function of ``cycle`` (``scale_mode="cycle"``, 1-based) or of the
+            step (``"iterations"``), given as a tensor of the schedule's dtype, that
+            returns the cycle's height factor; it must use tensor math (``keras.ops``).
+        scale_mode: ``"cycle"`` or ``"iterations"``: what ``scale_fn`` receives.
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        maximal_learning_rate,
+        step_size,
+        scale_fn,
+        scale_mode="cycle",
+        name="CyclicalLearningRate",
+    ):
+        super().__init__()
+        _real("initial_learning_rate", initial_learning_rate, low=0)
+        _real("maximal_learning_rate", maximal_learning_rate, low=float(initial_learning_rate))
+        _real("step_size", step_size, low=0, low_open=True)
+        if not callable(scale_fn):
+            raise TypeError(f"scale_fn must be a function of the cycle or step, got {scale_fn!r}")
+        self.initial_learning_rate = initial_learning_rate
+        self.maximal_learning_rate = maximal_learning_rate
+        self.step_size = step_size
+        self.scale_fn = scale_fn
+        self.scale_mode = _choice("scale_mode", scale_mode, ("cycle", "iterations"))
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            dtype = _compute_dtype(self.initial_learning_rate, self.maximal_learning_rate)
+            initial_learning_rate = _tensor(self.initial_learning_rate, dtype)
+            maximal_learning_rate = _tensor(self.maximal_learning_rate, dtype)
+            step_size = _tensor(self.step_size, dtype)
+            step = ops.cast(step, dtype)
+            cycle = ops.floor(1 + step / (2 * step_size))
+            x = ops.abs(step / step_size - 2 * cycle + 1)
+            mode_step = cycle if self.scale_mode == "cycle" else step
+            height = _tensor(self.scale_fn(mode_step), dtype)
+            return initial_learning_rate + (
+                maximal_learning_rate - initial_learning_rate
+            ) * ops.maximum(1 - x, 0) * height
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "maximal_learning_rate": self.maximal_learning_rate,
+            "step_size": self.step_size,
+            "scale_fn": _serialize_scale_fn(self.scale_fn),
+            "scale_mode": self.scale_mode,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("scale_fn"), dict):
+            config["scale_fn"] = keras.saving.deserialize_keras_object(config["scale_fn"])
+        return cls(**config)
+
+
+@_register
+class TriangularCyclicalLearningRate(CyclicalLearningRate):
+    """The triangular cyclical policy: every cycle has the full height (TFA's class of this name).
+
+    Smith (2017), https://arxiv.org/abs/1506.01186; ``CyclicalLearningRate`` with
+
+    ```python
+    scale_fn = lambda x: 1.0
+    ```
+
+    equal to PyTorch's ``CyclicLR(mode="triangular")`` with ``step_size_up=step_size``.
+
+    Example:
+
+    ```python
+    schedule = TriangularCyclicalLearningRate(1e-4, 1e-2, step_size=2000)
+    ```
+
+    Args:
+        initial_learning_rate: the lowest rate (>= 0).
+        maximal_learning_rate: the highest rate (>= ``initial_learning_rate``).
+        step_size: steps from the bottom to the top of a cycle (> 0).
+        scale_mode: ``"cycle"`` or ``"iterations"`` (the same values here).
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        maximal_learning_rate,
+        step_size,
+        scale_mode="cycle",
+        name="TriangularCyclicalLearningRate",
+    ):
+        super().__init__(
+            initial_learning_rate,
+            maximal_learning_rate,
+            step_size,
+            scale_fn=self.height,
+            scale_mode=scale_mode,
+            name=name,
+        )
+
+    def height(self, mode_step):
+        """The height factor of a cycle: 1."""
+        return ops.ones_like(mode_step)
+
+    def get_config(self):
+        return _config_without_scale_fn(self)
+
+
+@_register
+class Triangular2CyclicalLearningRate(CyclicalLearningRate):
+    """The triangular2 policy: each cycle has half the height of the one before (TFA's class).
+
+    Smith (2017), https://arxiv.org/abs/1506.01186; ``CyclicalLearningRate`` with
+
+    ```python
+    scale_fn = lambda x: 1 / (2.0 ** (x - 1))
+    ```
+
+    equal to PyTorch's ``CyclicLR(mode="triangular2")`` with ``step_size_up=step_size``.
+
+    Example:
+
+    ```python
+    schedule = Triangular2CyclicalLearningRate(1e-4, 1e-2, step_size=2000)
+    ```
+
+    Args:
+        initial_learning_rate: the lowest rate (>= 0).
+        maximal_learning_rate: the top of the first cycle (>= ``initial_learning_rate``).
+        step_size: steps from the bottom to the top of a cycle (> 0).
+        scale_mode: ``"cycle"`` (halve once per cycle) or ``"iterations"`` (halve every
+            step, as TFA does in that mode).
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        maximal_learning_rate,
+        step_size,
+        scale_mode="cycle",
+        name="Triangular2CyclicalLearningRate",
+    ):
+        super().__init__(
+            initial_learning_rate,
+            maximal_learning_rate,
+            step_size,
+            scale_fn=self.height,
+            scale_mode=scale_mode,
+            name=name,
+        )
+
+    def height(self, mode_step):
+        """The height factor: ``1 / 2 ** (mode_step - 1)``."""
+        return 1 / (2.0 ** (mode_step - 1))
+
+    def get_config(self):
+        return _config_without_scale_fn(self)
+
+
+@_register
+class ExponentialCyclicalLearningRate(CyclicalLearningRate):
+    """The exp_range policy: the height shrinks by ``gamma`` every step (TFA's class of this name).
+
+    Smith (2017), https://arxiv.org/abs/1506.01186; ``CyclicalLearningRate`` with
+
+    ```python
+    scale_fn = lambda x: gamma ** x
+    ```
+
+    equal to PyTorch's ``CyclicLR(mode="exp_range")``. TFA's own class fails inside
+    ``model.fit`` with the default ``scale_mode="iterations"``: it raises ``gamma`` to the
+    integer step. This one casts the step to the schedule's dtype first.
+
+    Example:
+
+    ```python
+    schedule = ExponentialCyclicalLearningRate(1e-3, 1e-2, step_size=5, gamma=0.8)
+    ```
+
+    Args:
+        initial_learning_rate: the lowest rate (>= 0).
+        maximal_learning_rate: the top of the first cycle (>= ``initial_learning_rate``).
+        step_size: steps from the bottom to the top of a cycle (> 0).
+        scale_mode: ``"iterations"`` (``gamma ** step``, the default, as in TFA and
+            PyTorch) or ``"cycle"`` (``gamma ** cycle``).
+        gamma: the height factor per step or cycle, in (0, 1].
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        maximal_learning_rate,
+        step_size,
+        scale_mode="iterations",
+        gamma=1.0,
+        name="ExponentialCyclicalLearningRate",
+    ):
+        self.gamma = _real("gamma", gamma, low=0, high=1, low_open=True)
+        super().__init__(
+            initial_learning_rate,
+            maximal_learning_rate,
+            step_size,
+            scale_fn=self.height,
+            scale_mode=scale_mode,
+            name=name,
+        )
+
+    def height(self, mode_step):
+        """The height factor: ``gamma ** mode_step``."""
+        return ops.power(_tensor(self.gamma, mode_step.dtype), mode_step)
+
+    def get_config(self):
+        return {**_config_without_scale_fn(self), "gamma": self.gamma}
+
+
+def _config_without_scale_fn(schedule):
+    return {
+        "initial_learning_rate": schedule.initial_learning_rate,
+        "maximal_learning_rate": schedule.maximal_learning_rate,
+        "step_size": schedule.step_size,
+        "scale_mode": schedule.scale_mode,
+        "name": schedule.name,
+    }
+
+
+# --- linear-cosine decay (removed from Keras with tf.keras.experimental) ---------------------
+
+
+@_register
+class LinearCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear-cosine decay: a cosine whose amplitude shrinks linearly (``tf.keras.experimental``).
+
+    Bello et al. (2017), "Neural Optimizer Search with Reinforcement Learning", ICML,
+    https://arxiv.org/abs/1709.07417. The same operations, in the same order, as
+    ``tf.compat.v1.train.linear_cosine_decay`` (TF's ``LinearCosineDecay``), so float32
+    values are identical to it:
+
+    ```python
+    def decayed_learning_rate(step):
+        step = min(step, decay_steps)
+        linear_decay = (decay_steps - step) / decay_steps
+        cosine_decay = 0.5 * (1 + cos(pi * 2 * num_periods * step / decay_steps))
+        decayed = (alpha + linear_decay) * cosine_decay + beta
+        return initial_learning_rate * decayed
+    ```
+
+    Example:
+
+    ```python
+    schedule = LinearCosineDecay(1e-2, decay_steps=1000, num_periods=2)
+    ```
+
+    Args:
+        initial_learning_rate: the rate at step 0 is ``initial_learning_rate * (1 + alpha + beta)``
+            (>= 0).
+        decay_steps: steps over which the envelope falls to ``alpha`` (> 0).
+        num_periods: periods of the cosine over ``decay_steps`` (>= 0).
+        alpha: floor of the linear envelope (>= 0).
+        beta: constant floor added to the decayed factor (>= 0).
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        num_periods=0.5,
+        alpha=0.0,
+        beta=0.001,
+        name="LinearCosineDecay",
+    ):
+        super().__init__()
+        self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, low=0)
+        self.decay_steps = _real("decay_steps", decay_steps, low=0, low_open=True)
+        self.num_periods = _real("num_periods", num_periods, low=0)
+        self.alpha = _real("alpha", alpha, low=0)
+        self.beta = _real("beta", beta, low=0)
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            dtype = _compute_dtype(self.initial_learning_rate)
+            initial_learning_rate = _tensor(self.initial_learning_rate, dtype)
+            decay_steps = _tensor(self.decay_steps, dtype)
+            num_periods = _tensor(self.num_periods, dtype)
+            alpha = _tensor(self.alpha, dtype)
+            beta = _tensor(self.beta, dtype)
+            clipped_step = ops.minimum(ops.cast(step, dtype), decay_steps)
+            linear_decayed = self._perturb(
+                (decay_steps - clipped_step) / decay_steps, step, clipped_step
+            )
+            completed_fraction = clipped_step / decay_steps
+            fraction = 2.0 * num_periods * completed_fraction
+            cosine_decayed = 0.5 * (1.0 + ops.cos(_tensor(math.pi, dtype) * fraction))
+            return initial_learning_rate * ((alpha + linear_decayed) * cosine_decayed + beta)
+
+    def _perturb(self, linear_decayed, step, clipped_step):
+        """The linear part as it enters the formula (noise-free here)."""
+        return linear_decayed
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "num_periods": self.num_periods,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "name": self.name,
+        }
+
+
+_HASH_MULTIPLIERS = (0x7FEB352D, 0x846CA68B)
+_GOLDEN_RATIO_32 = 0x9E3779B9
+
+
+def _mix32(x):
+    """Chris Wellons' "lowbias32" integer hash: a bijection of uint32 with a strong avalanche.
+
+    https://nullprogram.com/blog/2018/07/31/ (public domain).
+    """
+    for multiplier, shift in zip(_HASH_MULTIPLIERS, (16, 15), strict=True):
+        x = ops.bitwise_xor(x, ops.right_shift(x, _tensor(shift, "uint32")))
+        x = ops.multiply(x, _tensor(multiplier, "uint32"))
+    return ops.bitwise_xor(x, ops.right_shift(x, _tensor(16, "uint32")))
+
+
+def _standard_normal(seed, step, dtype):
+    """One N(0, 1) draw per step, a pure function of (seed, step) (counter-based, stateless).
+
+    Two 24-bit uniforms from hashes of the step (taken modulo 2**32) keyed by the seed, then
+    Box-Muller: ``z = sqrt(-2 log u1) * cos(2 pi u2)`` with ``u1`` in (0, 1], ``u2`` in [0, 1).
+    """
+    seed_bits = _tensor(seed, "uint32")
+    step_hash = _mix32(ops.cast(ops.cast(step, "int64"), "uint32"))
+    bits_1 = _mix32(ops.bitwise_xor(step_hash, _mix32(seed_bits)))
+    second_key = _mix32(ops.bitwise_xor(seed_bits, _tensor(_GOLDEN_RATIO_32, "uint32")))
+    bits_2 = _mix32(ops.bitwise_xor(step_hash, second_key))
+    scale = 2.0**-24
+    uniform_1 = (ops.cast(ops.right_shift(bits_1, _tensor(8, "uint32")), dtype) + 1.0) * scale
+    uniform_2 = ops.cast(ops.right_shift(bits_2, _tensor(8, "uint32")), dtype) * scale
+    return ops.sqrt(-2.0 * ops.log(uniform_1)) * ops.cos(2.0 * math.pi * uniform_2)
+
+
+@_register
+class NoisyLinearCosineDecay(LinearCosineDecay):
+    """Linear-cosine decay with Gaussian noise on the linear part (``tf.keras.experimental``).
+
+    Bello et al. (2017), https://arxiv.org/abs/1709.07417. The formula and noise law of
+    ``tf.compat.v1.train.noisy_linear_cosine_decay``:
+
+    ```python
+    def decayed_learning_rate(step):
+        step = min(step, decay_steps)
+        linear_decay = (decay_steps - step) / decay_steps
+        cosine_decay = 0.5 * (1 + cos(pi * 2 * num_periods * step / decay_steps))
+        decayed = (alpha + linear_decay + eps_t) * cosine_decay + beta
+        return initial_learning_rate * decayed
+    ```
+
+    where ``eps_t`` is Gaussian with mean 0 and variance
+    ``initial_variance / (1 + min(step, decay_steps)) ** variance_decay`` (TF's code uses
+    the clipped step). TF draws new noise at every call; here the noise of a step is a
+    pure function of ``(seed, step)`` (a counter-based generator), so a curve is
+    reproducible and the same evaluated vectorised or step by step. With
+    ``initial_variance=0`` it equals ``LinearCosineDecay``.
+
+    Example:
+
+    ```python
+    schedule = NoisyLinearCosineDecay(1e-2, decay_steps=1000, initial_variance=0.002, seed=0)
+    ```
+
+    Args:
+        initial_learning_rate: the noise-free rate at step 0 is
+            ``initial_learning_rate * (1 + alpha + beta)`` (>= 0).
+        decay_steps: steps over which the envelope falls to ``alpha`` (> 0).
+        initial_variance: variance of the noise at step 0 (>= 0).
+        variance_decay: exponent of the variance's decay (>= 0).
+        num_periods: periods of the cosine over ``decay_steps`` (>= 0).
+        alpha: floor of the linear envelope (>= 0).
+        beta: constant floor added to the decayed factor (>= 0).
+        seed: integer in [0, 2**32) keying the noise; ``None`` draws one from NumPy's global
+            generator (seeded by ``lrlab.notebook.setup``), kept in ``self.seed`` and in
+            ``get_config`` so that a reloaded schedule gives the same curve.
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        initial_variance=1.0,
+        variance_decay=0.55,
+        num_periods=0.5,
+        alpha=0.0,
+        beta=0.001,
+        seed=None,
+        name="NoisyLinearCosineDecay",
+    ):
+        super().__init__(initial_learning_rate, decay_steps, num_periods, alpha, beta, name)
+        self.initial_variance = _real("initial_variance", initial_variance, low=0)
+        self.variance_decay = _real("variance_decay", variance_decay, low=0)
+        if seed is None:
+            seed = int(np.random.randint(0, 2**31 - 1))
+        _integer("seed", seed, 0)
+        if seed >= 2**32:
+            raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+        self.seed = int(seed)
+
+    def _perturb(self, linear_decayed, step, clipped_step):
+        dtype = linear_decayed.dtype
+        variance = _tensor(self.initial_variance, dtype) / ops.power(
+            1.0 + clipped_step, _tensor(self.variance_decay, dtype)
+        )
+        return linear_decayed + _standard_normal(self.seed, step, dtype) * ops.sqrt(variance)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "initial_variance": self.initial_variance,
+            "variance_decay": self.variance_decay,
+            "seed": self.seed,
+        }
+
+
+# --- step-wise and ramp schedules of the course --------------------------------------------
+
+
+@_register
+class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """The course's step-wise annealing: multiply by ``decay_rate`` every ``decay_steps`` steps.
+
+    ``eta_n = eta_0 * d ** floor((1 + n) / r)`` (n = step, r = ``decay_steps``,
+    d = ``decay_rate``), the step-decay formula of the course (also the classic Keras
+    ``step_decay`` epoch function). The first drop comes at step ``r - 1``, one step
+    earlier than ``ExponentialDecay(staircase=True)``, which uses ``floor(n / r)``:
+
+    ```python
+    def decayed_learning_rate(step):
+        return initial_learning_rate * decay_rate ** floor((1 + step) / decay_steps)
+    ```
+
+    Example:
+
+    ```python
+    schedule = StepDecay(0.1, decay_rate=0.5, decay_steps=10)
+    ```
+
+    Args:
+        initial_learning_rate: eta_0 (> 0).
+        decay_rate: the factor d of each drop, in (0, 1].
+        decay_steps: r, the steps between drops (> 0).
+        name: name scope of the operations.
+    """
+
+    def __init__(self, initial_learning_rate, decay_rate, decay_steps, name="StepDecay"):
+        super().__init__()
+        self.initial_learning_rate = _real(
+            "initial_learning_rate", initial_learning_rate, low=0, low_open=True
+        )
+        self.decay_rate = _real("decay_rate", decay_rate, low=0, high=1, low_open=True)
+        self.decay_steps = _real("decay_steps", decay_steps, low=0, low_open=True)
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            dtype = _compute_dtype(self.initial_learning_rate)
+            drops = ops.floor((1 + ops.cast(step, dtype)) / _tensor(self.decay_steps, dtype))
+            return _tensor(self.initial_learning_rate, dtype) * ops.power(
+                _tensor(self.decay_rate, dtype), drops
+            )
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_rate": self.decay_rate,
+            "decay_steps": self.decay_steps,
+            "name": self.name,
+        }
+
+
+def _check_ramp_sustain_decay(
+    unit, start, maximum, minimum, ramp, sustain, decay_rate, decay_every
+):
+    _real("start_learning_rate", start, low=0)
+    _real("max_learning_rate", maximum, low=max(float(start), 0.0), low_open=float(start) == 0)
+    _real("min_learning_rate", minimum, low=0, high=float(maximum))
+    _real(f"ramp_{unit}", ramp, low=0)
+    _real(f"sustain_{unit}", sustain, low=0)
+    _real("decay_rate", decay_rate, low=0, high=1, low_open=True)
+    _real(f"decay_every_{unit}", decay_every, low=0, low_open=True)
+
+
+@_register
+class RampSustainDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear ramp-up, a plateau, then a step-wise exponential decay towards a floor.
+
+    The ramp / sustain / decay schedule of many Kaggle TPU notebooks (the ``lrfn`` passed to
+    ``LearningRateScheduler``), counted in steps and with the decay applied every
+    ``decay_every_steps`` steps (with ``decay_every_steps`` = one epoch it is that function):
+
+    ```python
+    def learning_rate(step):
+        if step < ramp_steps:                                  # linear ramp
+            return (max_learning_rate - start_learning_rate) / ramp_steps * step + (
+                start_learning_rate
+            )
+        if step < ramp_steps + sustain_steps:                  # plateau
+            return max_learning_rate
+        drops = floor((step - ramp_steps - sustain_steps) / decay_every_steps)
+        return (max_learning_rate - min_learning_rate) * decay_rate ** drops + min_learning_rate
+    ```
+
+    With ``ramp_steps = R * steps_per_epoch``, ``sustain_steps = S * steps_per_epoch`` and
+    ``decay_every_steps = E * steps_per_epoch`` it equals ``ramp_sustain_decay`` (R, S, E
+    in epochs) at every epoch boundary, and ramps smoothly within the ramp epochs.
+
+    Example (the Kaggle defaults, with 50 steps per epoch):
+
+    ```python
+    schedule = RampSustainDecay(ramp_steps=100, sustain_steps=50, decay_every_steps=100)
+    ```
+
+    Args:
+        start_learning_rate: the rate at step 0 (>= 0).
+        max_learning_rate: the plateau (>= ``start_learning_rate``, > 0).
+        ramp_steps: steps of the linear ramp (>= 0; keyword only).
+        sustain_steps: steps at ``max_learning_rate`` (>= 0; keyword only).
+        decay_rate: factor of each drop, in (0, 1].
+        decay_every_steps: steps between drops (> 0; keyword only).
+        min_learning_rate: the floor the decay tends to, in [0, ``max_learning_rate``].
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        start_learning_rate=1e-5,
+        max_learning_rate=1e-2,
+        *,
+        ramp_steps,
+        sustain_steps,
+        decay_rate=0.75,
+        decay_every_steps,
+        min_learning_rate=1e-5,
+        name="RampSustainDecay",
+    ):
+        super().__init__()
+        _check_ramp_sustain_decay(
+            "steps",
+            start_learning_rate,
+            max_learning_rate,
+            min_learning_rate,
+            ramp_steps,
+            sustain_steps,
+            decay_rate,
+            decay_every_steps,
+        )
+        self.start_learning_rate = start_learning_rate
+        self.max_learning_rate = max_learning_rate
+        self.ramp_steps = ramp_steps
+        self.sustain_steps = sustain_steps
+        self.decay_rate = decay_rate
+        self.decay_every_steps = decay_every_steps
+        self.min_learning_rate = min_learning_rate
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            dtype = _compute_dtype(
+                self.start_learning_rate, self.max_learning_rate, self.min_learning_rate
+            )
+            start = _tensor(self.start_learning_rate, dtype)
+            maximum = _tensor(self.max_learning_rate, dtype)
+            minimum = _tensor(self.min_learning_rate, dtype)
+            ramp_steps = _tensor(self.ramp_steps, dtype)
+            plateau_end = ramp_steps + _tensor(self.sustain_steps, dtype)
+            step = ops.cast(step, dtype)
+            # ramp_steps = 0 never selects the ramp; max(., 1) only keeps the unused branch finite.
+            ramp = (maximum - start) / ops.maximum(ramp_steps, 1) * step + start
+            drops = ops.floor((step - plateau_end) / _tensor(self.decay_every_steps, dtype))
+            decayed = (maximum - minimum) * ops.power(
+                _tensor(self.decay_rate, dtype), ops.maximum(drops, 0)
+            ) + minimum
+            plateau_or_decay = ops.where(step < plateau_end, maximum, decayed)
+            return ops.where(step < ramp_steps, ramp, plateau_or_decay)
+
+    def get_config(self):
+        return {
+            "start_learning_rate": self.start_learning_rate,
+            "max_learning_rate": self.max_learning_rate,
+            "ramp_steps": self.ramp_steps,
+            "sustain_steps": self.sustain_steps,
+            "decay_rate": self.decay_rate,
+            "decay_every_steps": self.decay_every_steps,
+            "min_learning_rate": self.min_learning_rate,
+            "name": self.name,
+        }
+
+
+def ramp_sustain_decay(
+    epoch,
+    *,
+    start_learning_rate=1e-5,
+    max_learning_rate=1e-2,
+    ramp_epochs=2,
+    sustain_epochs=1,
+    decay_rate=0.75,
+    decay_every_epochs=2,
+    min_learning_rate=1e-5,
+) -> float:
+    """The rate of ``epoch`` under ramp-up / sustain / step decay, for ``LearningRateScheduler``.
+
+    ``RampSustainDecay`` counted in epochs and evaluated in float64 (formula there): a
+    linear ramp from ``start_learning_rate`` to ``max_learning_rate`` over ``ramp_epochs``,
+    ``sustain_epochs`` at the maximum, then ``(max - min) * decay_rate ** drops + min`` with
+    one drop every ``decay_every_epochs``. The defaults (1e-5 to 1e-2 in 2 epochs, 1 epoch
+    at the top, x0.75 every 2 epochs) are the course's; with ``decay_every_epochs=1`` it is
+    the popular Kaggle ``lrfn`` (``(LR_MAX - LR_MIN) * LR_EXP_DECAY ** (epoch - LR_RAMPUP_EPOCHS
+    - LR_SUSTAIN_EPOCHS) + LR_MIN`` after the plateau).
+
+    The settings are keyword-only, so Keras's ``LearningRateScheduler``, which first tries
+    ``schedule(epoch, current_rate)``, falls back to ``schedule(epoch)``:
+
+    ```python
+    callback = keras.callbacks.LearningRateScheduler(ramp_sustain_decay)
+    callback = keras.callbacks.LearningRateScheduler(
+        functools.partial(ramp_sustain_decay, max_learning_rate=3e-3))
+    ```
+    """
+    _integer("epoch", epoch, 0)
+    _check_ramp_sustain_decay(
+        "epochs",
+        start_learning_rate,
+        max_learning_rate,
+        min_learning_rate,
+        ramp_epochs,
+        sustain_epochs,
+        decay_rate,
+        decay_every_epochs,
+    )
+    schedule = RampSustainDecay(
+        np.float64(start_learning_rate),
+        np.float64(max_learning_rate),
+        ramp_steps=ramp_epochs,
+        sustain_steps=sustain_epochs,
+        decay_rate=np.float64(decay_rate),
+        decay_every_steps=decay_every_epochs,
+        min_learning_rate=np.float64(min_learning_rate),
+    )
+    return float(schedule(epoch))
+
+
+# --- one-cycle, warm-up / stable / decay, ramps and chains -----------------------------------
+
+
+@_register
+class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    """The 1cycle policy, with the learning rates of PyTorch's ``OneCycleLR``.
+
+    Smith & Topin (2017), "Super-Convergence", https://arxiv.org/abs/1708.07120; the closed
+    form of ``torch.optim.lr_scheduler.OneCycleLR`` (torch 2.13). The rate goes from
+    ``initial = max_learning_rate / div_factor`` up to ``max_learning_rate`` and down to
+    ``minimum = initial / final_div_factor``, in phases that end at (torch's end steps)
+
+    ```python
+    # two phases:   initial -> max -> minimum
+    ends = [pct_start * total_steps - 1, total_steps - 1]
+    # three_phase:  initial -> max -> initial -> minimum
+    ends = [pct_start * total_steps - 1, 2 * pct_start * total_steps - 2, total_steps - 1]
+
+    def learning_rate(step):                      # step = min(step, total_steps - 1)
+        phase = first phase with step <= its end (else the last one)
+        pct = (step - start of phase) / (end of phase - start of phase)  # start of phase 0 is 0
+        if anneal_strategy == "cos":
+            return end_value + (start_value - end_value) / 2 * (cos(pi * pct) + 1)
+        return (end_value - start_value) * pct + start_value
+    ```
+
+    After ``total_steps - 1`` the rate stays at ``minimum`` (torch raises an error instead).
+    ``momentum`` gives torch's cycled momentum (``lrlab.callbacks.OneCycleMomentum`` applies
+    it to an optimizer).
+
+    Example:
+
+    ```python
+    schedule = OneCycle(0.1, total_steps=epochs * steps_per_epoch)
+    ```
+
+    Args:
+        max_learning_rate: the peak rate (> 0).
+        total_steps: the length of the cycle, an integer >= 2.
+        pct_start: the fraction of the steps spent rising, in (0, 1) (three_phase:
+            (0, 0.5]); the rise needs more than one step: ``pct_start * total_steps > 1``.
+        div_factor: ``initial = max_learning_rate / div_factor`` (> 0).
+        final_div_factor: ``minimum = initial / final_div_factor`` (> 0).
+        anneal_strategy: ``"cos"`` or ``"linear"``.
+        three_phase: if True, come back to ``initial`` symmetrically, then anneal to ``minimum``.
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        max_learning_rate,
+        total_steps,
+        pct_start=0.3,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        anneal_strategy="cos",
+        three_phase=False,
+        name="OneCycle",
+    ):
+        super().__init__()
+        self.max_learning_rate = _real("max_learning_rate", max_learning_rate, low=0, low_open=True)
+        self.total_steps = _integer("total_steps", total_steps, 2)
+        if not isinstance(three_phase, (bool, np.bool_)):
+            raise TypeError(f"three_phase must be True or False, got {three_phase!r}")
+        self.three_phase = bool(three_phase)
+        if self.three_phase:
+            _real("pct_start", pct_start, low=0, high=0.5, low_open=True)
+        else:
+            _real("pct_start", pct_start, low=0, high=1, low_open=True, high_open=True)
+        if pct_start * total_steps <= 1:
+            raise ValueError(
+                "pct_start * total_steps must be > 1 (the rise needs more than one step), got "
+                f"pct_start={pct_start!r}, total_steps={total_steps!r}"
+            )
+        self.pct_start = pct_start
+        self.div_factor = _real("div_factor", div_factor, low=0, low_open=True)
+        self.final_div_factor = _real("final_div_factor", final_div_factor, low=0, low_open=True)
+        self.anneal_strategy = _choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
+        self.name = name
+
+    def _phase_ends(self):
+        """torch's end steps of the phases (Python float64, as torch computes them)."""
+        rise_end = float(self.pct_start * self.total_steps) - 1
+        if self.three_phase:
+            fall_end = float(2 * self.pct_start * self.total_steps) - 2
+            return [rise_end, fall_end, self.total_steps - 1]
+        return [rise_end, self.total_steps - 1]
+
+    def _annealed(self, step, phase_values, dtype):
+        """The value at ``step`` when phase i goes from ``phase_values[i][0]`` to ``[i][1]``."""
+        step = ops.clip(ops.cast(step, dtype), 0, self.total_steps - 1)
+        ends = self._phase_ends()
+        starts = [0.0, *ends[:-1]]
+        value = None
+        phases = list(zip(phase_values, starts, ends, strict=True))
+        for (start_value, end_value), start, end in reversed(phases):
+            pct = (step - _tensor(start, dtype)) / _tensor(end - start, dtype)
+            if self.anneal_strategy == "cos":
+                phase_value = end_value + (start_value - end_value) / 2.0 * (
+                    ops.cos(math.pi * pct) + 1
+                )
+            else:
+                phase_value = (end_value - start_value) * pct + start_value
+            value = phase_value if value is None else ops.where(step <= end, phase_value, value)
+        return value
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            dtype = _compute_dtype(self.max_learning_rate)
+            maximum = _tensor(self.max_learning_rate, dtype)
+            initial = maximum / _tensor(self.div_factor, dtype)
+            minimum = initial / _tensor(self.final_div_factor, dtype)
+            if self.three_phase:
+                phases = [(initial, maximum), (maximum, initial), (initial, minimum)]
+            else:
+                phases = [(initial, maximum), (maximum, minimum)]
+            return self._annealed(step, phases, dtype)
+
+    def momentum(self, step, base_momentum=0.85, max_momentum=0.95):
+        """torch's cycled momentum at ``step``: max -> base while the rate rises, then back.
+
+        Phases as for the rate: ``max_momentum -> base_momentum -> max_momentum`` (three
+        phase: ``... -> max_momentum -> max_momentum``), annealed the same way.
+        """
+        dtype = _compute_dtype(self.max_learning_rate, base_momentum, max_momentum)
+        base = _tensor(base_momentum, dtype)
+        top = _tensor(max_momentum, dtype)
+        phases = [(top, base), (base, top)] + ([(top, top)] if self.three_phase else [])
+        return self._annealed(step, phases, dtype)
+
+    def get_config(self):
+        return {
+            "max_learning_rate": self.max_learning_rate,
+            "total_steps": self.total_steps,
+            "pct_start": self.pct_start,
+            "div_factor": self.div_factor,
+            "final_div_factor": self.final_div_factor,
+            "anneal_strategy": self.anneal_strategy,
+            "three_phase": self.three_phase,
+            "name": self.name,
+        }
+
+
+@_register
+class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Warm-up, a long stable phase at the peak, then a short decay (the "WSD" schedule).
+
+    Hu et al. (2024), "MiniCPM", https://arxiv.org/abs/2404.06395; the "1-sqrt" cool-down
+    of Hägele et al. (2024), https://arxiv.org/abs/2405.18392:
+
+    ```python
+    def learning_rate(step):
+        if step < warmup_steps:
+            completed = step / warmup_steps
+            return initial_learning_rate + (peak_learning_rate - initial_learning_rate) * completed
+        t = clip((step - warmup_steps - stable_steps) / decay_steps, 0, 1)  # 0 while stable
+        shape = {"linear": 1 - t, "cosine": (1 + cos(pi * t)) / 2, "sqrt": 1 - sqrt(t)}[decay_shape]
+        return final_learning_rate + (peak_learning_rate - final_learning_rate) * shape
+    ```
+
+    Example:
+
+    ```python
+    schedule = WarmupStableDecay(1e-3, warmup_steps=100, stable_steps=800, decay_steps=100)
+    ```
+
+    Args:
+        peak_learning_rate: the rate of the stable phase (> 0).
+        warmup_steps: steps of the linear warm-up (>= 0).
+        stable_steps: steps at the peak (>= 0).
+        decay_steps: steps of the decay (> 0); the rate stays at ``final_learning_rate`` after.
+        initial_learning_rate: the rate at step 0 (>= 0).
+        final_learning_rate: the rate at the end of the decay (>= 0).
+        decay_shape: ``"linear"``, ``"cosine"`` or ``"sqrt"``.
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        peak_learning_rate,
+        warmup_steps,
+        stable_steps,
+        decay_steps,
+        initial_learning_rate=0.0,
+        final_learning_rate=0.0,
+        decay_shape="linear",
+        name="WarmupStableDecay",
+    ):
+        super().__init__()
+        self.peak_learning_rate = _real(
+            "peak_learning_rate", peak_learning_rate, low=0, low_open=True
+        )
+        self.warmup_steps = _real("warmup_steps", warmup_steps, low=0)
+        self.stable_steps = _real("stable_steps", stable_steps, low=0)
+        self.decay_steps = _real("decay_steps", decay_steps, low=0, low_open=True)
+        self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, low=0)
+        self.final_learning_rate = _real("final_learning_rate", final_learning_rate, low=0)
+        self.decay_shape = _choice("decay_shape", decay_shape, ("linear", "cosine", "sqrt"))
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            dtype = _compute_dtype(
+                self.peak_learning_rate, self.initial_learning_rate, self.final_learning_rate
+            )
+            peak = _tensor(self.peak_learning_rate, dtype)
+            initial = _tensor(self.initial_learning_rate, dtype)
+            final = _tensor(self.final_learning_rate, dtype)
+            warmup_steps = _tensor(self.warmup_steps, dtype)
+            step = ops.cast(step, dtype)
+            # warmup_steps = 0 never selects the warm-up; max(., 1) keeps that branch finite.
+            warmup = initial + (peak - initial) * step / ops.maximum(warmup_steps, 1)
+            t = ops.clip(
+                (step - warmup_steps - _tensor(self.stable_steps, dtype))
+                / _tensor(self.decay_steps, dtype),
+                0,
+                1,
+            )
+            if self.decay_shape == "linear":
+                shape = 1 - t
+            elif self.decay_shape == "cosine":
+                shape = 0.5 * (1 + ops.cos(math.pi * t))
+            else:
+                shape = 1 - ops.sqrt(t)
+            return ops.where(step < warmup_steps, warmup, final + (peak - final) * shape)
+
+    def get_config(self):
+        return {
+            "peak_learning_rate": self.peak_learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "stable_steps": self.stable_steps,
+            "decay_steps": self.decay_steps,
+            "initial_learning_rate": self.initial_learning_rate,
+            "final_learning_rate": self.final_learning_rate,
+            "decay_shape": self.decay_shape,
+            "name": self.name,
+        }
+
+
+@_register
+class LinearRamp(keras.optimizers.schedules.LearningRateSchedule):
+    """A straight line from one rate to another over ``ramp_steps``, constant after.
+
+    A linear warm-up (Goyal et al. 2017, https://arxiv.org/abs/1706.02677), or a linear
+    decay; PyTorch's ``LinearLR(start_factor, end_factor, total_iters)`` on a base rate
+    ``eta`` is ``LinearRamp(eta * start_factor, eta * end_factor, total_iters)``:
+
+    ```python
+    def learning_rate(step):
+        return initial_learning_rate + (
+            final_learning_rate - initial_learning_rate
+        ) * min(step, ramp_steps) / ramp_steps
+    ```
+
+    Example, a warm-up before a cosine decay (see ``ChainedSchedule``):
+
+    ```python
+    warmup = LinearRamp(1e-4, 1e-2, ramp_steps=500)
+    ```
+
+    Args:
+        initial_learning_rate: the rate at step 0 (>= 0).
+        final_learning_rate: the rate from ``ramp_steps`` on (>= 0).
+        ramp_steps: the length of the ramp (> 0).
+        name: name scope of the operations.
+    """
+
+    def __init__(self, initial_learning_rate, final_learning_rate, ramp_steps, name="LinearRamp"):
+        super().__init__()
+        self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, low=0)
+        self.final_learning_rate = _real("final_learning_rate", final_learning_rate, low=0)
+        self.ramp_steps = _real("ramp_steps", ramp_steps, low=0, low_open=True)
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            dtype = _compute_dtype(self.initial_learning_rate, self.final_learning_rate)
+            initial = _tensor(self.initial_learning_rate, dtype)
+            final = _tensor(self.final_learning_rate, dtype)
+            ramp_steps = _tensor(self.ramp_steps, dtype)
+            completed = ops.minimum(ops.cast(step, dtype), ramp_steps) / ramp_steps
+            return initial + (final - initial) * completed
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "final_learning_rate": self.final_learning_rate,
+            "ramp_steps": self.ramp_steps,
+            "name": self.name,
+        }
+
+
+@_register
+class ChainedSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Schedules one after another, switching at ``boundaries`` (like PyTorch's ``SequentialLR``).
+
+    Schedule i runs from ``boundaries[i - 1]`` (0 for the first) and sees the step counted
+    from there, so each schedule starts at its own step 0 (optax's ``join_schedules``):
+
+    ```python
+    def learning_rate(step):
+        i = number of boundaries <= step
+        start = 0 if i == 0 else boundaries[i - 1]
+        return schedules[i](step - start)
+    ```
+
+    Example, warm-up then cosine decay, equal to torch's
+    ``SequentialLR([LinearLR(...), CosineAnnealingLR(...)], milestones=[500])``:
+
+    ```python
+    schedule = ChainedSchedule(
+        [LinearRamp(1e-4, 1e-2, ramp_steps=500),
+         keras.optimizers.schedules.CosineDecay(1e-2, decay_steps=4500)],
+        boundaries=[500],
+    )
+    ```
+
+    Every schedule is evaluated on every step (each at ``max(step - start, 0)``) and the
+    right value is selected, so a vectorised call needs schedules that accept an array of
+    steps. The values take the dtype of the first schedule's values.
+
+    Args:
+        schedules: a non-empty list of ``LearningRateSchedule`` objects; saving a model
+            saves them with ``keras.saving.serialize_keras_object``.
+        boundaries: ``len(schedules) - 1`` strictly increasing integers > 0.
+        name: name scope of the operations.
+    """
+
+    def __init__(self, schedules, boundaries, name="ChainedSchedule"):
+        super().__init__()
+        schedules = list(schedules)
+        boundaries = list(boundaries)
+        if not schedules:
+            raise ValueError("schedules must hold at least one LearningRateSchedule, got []")
+        for index, schedule in enumerate(schedules):
+            if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+                raise TypeError(
+                    f"schedules[{index}] must be a keras LearningRateSchedule, got {schedule!r}"
+                )
+        if len(boundaries) != len(schedules) - 1:
+            raise ValueError(
+                f"boundaries must hold len(schedules) - 1 = {len(schedules) - 1} steps, "
+                f"got {len(boundaries)}: {boundaries!r}"
+            )
+        for index, boundary in enumerate(boundaries):
+            smallest = 1 if index == 0 else boundaries[index - 1] + 1
+            _integer(f"boundaries[{index}]", boundary, smallest)
+        self.schedules = schedules
+        self.boundaries = [int(boundary) for boundary in boundaries]
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            step = ops.convert_to_tensor(step)
+            starts = [0, *self.boundaries]
+            values = [
+                schedule(ops.maximum(step - start, 0))
+                for schedule, start in zip(self.schedules, starts, strict=True)
+            ]
+            dtype = ops.convert_to_tensor(values[0]).dtype
+            value = ops.cast(values[-1], dtype)
+            for index in reversed(range(len(self.boundaries))):
+                earlier = ops.cast(values[index], dtype)
+                value = ops.where(step < self.boundaries[index], earlier, value)
+            return value
+
+    def get_config(self):
+        return {
+            "schedules": [keras.saving.serialize_keras_object(s) for s in self.schedules],
+            "boundaries": list(self.boundaries),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["schedules"] = [
+            keras.saving.deserialize_keras_object(s) if isinstance(s, dict) else s
+            for s in config["schedules"]
+        ]
+        return cls(**config)

@@ -1,0 +1,349 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Cyclical learning rates
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lrlab-course/lrlab/blob/main/notebooks/04_cyclical_learning_rates.ipynb)
+#
+# Instead of only decreasing, a cyclical learning rate goes up and down between two bounds
+# for the whole of training (Smith 2017, "Cyclical Learning Rates for Training Neural
+# Networks", WACV, https://arxiv.org/abs/1506.01186). This lesson:
+#
+# 1. writes down Smith's triangular, triangular2 and exp_range policies and plots them;
+# 2. reproduces the original tour's two examples with `lrlab.schedules` (tensorflow-addons,
+#    where they came from, no longer runs on Keras 3) and checks them against the values
+#    that tensorflow-addons 0.23 itself produced;
+# 3. explains how to choose the two bounds and the step size;
+# 4. trains the course's ConvNet on a small GTSRB subset with a cyclical and a constant rate.
+#
+# It assumes lessons 01 to 03.
+
+# %%
+# On Colab only: install lrlab from the repository and fetch the data (`make lab` did both elsewhere).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    repository = "https://github.com/lrlab-course/lrlab"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"lrlab @ git+{repository}"], check=True)
+    subprocess.run([sys.executable, "-m", "lrlab.data", "fetch", "--dest", "data/gtsrb-tiny"], check=True)
+
+# %%
+import json
+import math
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lrlab import checks, notebook
+from lrlab.callbacks import LearningRateLogger
+from lrlab.data import load_gtsrb
+from lrlab.models import build_convnet, compile_classifier
+from lrlab.paths import project_root
+from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
+from lrlab.schedules import (
+    CyclicalLearningRate,
+    ExponentialCyclicalLearningRate,
+    Triangular2CyclicalLearningRate,
+    TriangularCyclicalLearningRate,
+)
+
+notebook.setup(seed=0)
+
+# %% [markdown]
+# ## 1. Smith's three policies
+#
+# The rate moves linearly from the lower bound η_min (`initial_learning_rate`) to the upper
+# bound η_max (`maximal_learning_rate`) in `step_size` steps, and back in as many: a cycle
+# lasts 2 · `step_size` steps. For step s (counted from 0), Smith's formula is
+#
+# - cycle = ⌊1 + s / (2 · step_size)⌋ (1 for the first cycle),
+# - x = |s / step_size − 2 · cycle + 1| (1 at the bottom of a cycle, 0 at its top),
+# - η(s) = η_min + (η_max − η_min) · max(0, 1 − x) · scale,
+#
+# and the three policies differ only by the scale of each cycle's height:
+#
+# - **triangular**: scale = 1, every cycle reaches η_max;
+# - **triangular2**: scale = 1 / 2^(cycle − 1), each cycle half as high as the one before;
+# - **exp_range**: scale = γ^s, the height shrinks by γ at every step (γ slightly below 1).
+#
+# Why should a rate that goes *up* help? Smith's argument: a short spell of large rates
+# pushes the weights out of sharp minima and across saddle points, where the gradient is
+# small, while the spells of small rates let them settle; and the rate never has to be
+# tuned to one value, since every value in the band is visited in every cycle.
+
+# %%
+step_size = 20
+cycle_steps = np.arange(161)
+policies = {
+    "triangular": TriangularCyclicalLearningRate(1e-3, 1e-2, step_size),
+    "triangular2": Triangular2CyclicalLearningRate(1e-3, 1e-2, step_size),
+    "exp_range, γ = 0.99": ExponentialCyclicalLearningRate(1e-3, 1e-2, step_size, gamma=0.99),
+}
+fig = plot_schedules(
+    policies, cycle_steps, title="Smith's cyclical policies, 1e-3 to 1e-2, step_size = 20"
+)
+savefig(fig, "04_policies")
+plt.show()
+for label, schedule in policies.items():
+    peaks = learning_rate_curve(schedule, [20, 60, 100, 140])
+    print(f"{label:20s} rate at the tops (steps 20, 60, 100, 140): {np.round(peaks, 6)}")
+
+# %% [markdown]
+# All three start every cycle at 1e-3; triangular returns to 1e-2 every 40 steps,
+# triangular2 halves the distance to 1e-3 each cycle (top at 1e-3 + 9e-3/2^(cycle − 1)),
+# and exp_range shrinks it smoothly by 0.99 per step.
+#
+# With the default `scale_mode`, the triangular policies compute the scale once per cycle
+# (`scale_mode="cycle"`) and exp_range once per step (`scale_mode="iterations"`), as in
+# tensorflow-addons and PyTorch's `CyclicLR`. `CyclicalLearningRate` takes any `scale_fn`
+# of your own.
+
+# %% [markdown]
+# ## 2. The original tour's two examples, and tensorflow-addons
+#
+# The tour built two schedules with tensorflow-addons (TFA):
+#
+# - `tfa.optimizers.CyclicalLearningRate(1e-3, 1e-2, step_size=25, scale_fn=lambda x: 1.0,
+#   scale_mode="cycle")`: triangular, with the scale written out;
+# - `tfa.optimizers.ExponentialCyclicalLearningRate(1e-3, 1e-2, step_size=5, gamma=0.8)`.
+#
+# TFA is end-of-life and does not import with Keras 3; `lrlab.schedules` has the same
+# classes with the same arguments. `tools/reference_tfa.py` ran the real TFA 0.23 (beside
+# TensorFlow 2.15) and stored its values in `tests/reference/tfa_cyclical.json`, both in
+# float32 (plain Python floats, as in the tour) and in float64 (`np.float64` arguments):
+
+# %%
+tfa_reference = json.loads(
+    (project_root() / "tests" / "reference" / "tfa_cyclical.json").read_text()
+)
+tfa_cases = {case["name"]: case for case in tfa_reference["cases"]}
+print(
+    f"reference: tensorflow-addons {tfa_reference['tensorflow_addons']}, "
+    f"TensorFlow {tfa_reference['tensorflow']}"
+)
+
+
+def tour_schedules(as_number):
+    """The tour's two schedules, with every rate and gamma passed through `as_number`."""
+    constant_cycle = CyclicalLearningRate(
+        as_number(1e-3),
+        as_number(1e-2),
+        step_size=25,
+        scale_fn=lambda cycle: 1.0,
+        scale_mode="cycle",
+    )
+    exponential = ExponentialCyclicalLearningRate(
+        as_number(1e-3), as_number(1e-2), step_size=5, gamma=as_number(0.8)
+    )
+    return {"tour_constant_cycle": constant_cycle, "tour_exponential": exponential}
+
+
+for precision, as_number, tolerance in (("float32", float, 1e-6), ("float64", np.float64, 1e-12)):
+    for name, schedule in tour_schedules(as_number).items():
+        case = tfa_cases[name]
+        tfa_values = np.array(case[precision])
+        values = learning_rate_curve(schedule, np.array(case["steps"]))
+        error = np.max(np.abs(values - tfa_values) / tfa_values)
+        what = f"{name} {precision}, steps 0..{case['steps'][-1]}"
+        print(f"{what}: max relative error <= {tolerance:.0e}: {error <= tolerance}")
+
+# %%
+tour = tour_schedules(float)
+fig = plot_schedules(
+    {
+        "CyclicalLearningRate(1e-3, 1e-2, 25, scale_fn=lambda x: 1.0)": tour["tour_constant_cycle"],
+        "ExponentialCyclicalLearningRate(1e-3, 1e-2, 5, gamma=0.8)": tour["tour_exponential"],
+    },
+    np.arange(201),
+    title="The original tour's two cyclical schedules (lrlab, equal to TFA 0.23)",
+)
+fig.axes[0].legend(loc="upper center", bbox_to_anchor=(1.1, -0.15), ncol=2)
+savefig(fig, "04_tour_examples")
+plt.show()
+
+# %% [markdown]
+# The first schedule is a steady triangle wave of period 50 steps; in the second, γ = 0.8 *per
+# step* flattens the cycles within a few dozen steps, after which the rate sits at 1e-3 (the
+# height of the triangles above 1e-3 shrinks by 0.8^10 ≈ 0.11 per 10-step cycle). For a run of
+# thousands of steps, γ must be much closer to 1 (0.9999, say), so that γ^s is still well
+# above 0 at the end: match γ to the length of training.
+#
+# TFA's own `ExponentialCyclicalLearningRate` cannot even run inside `model.fit`: Keras passes
+# the step as an integer, and TFA raises γ to it. The reference file kept the error TFA gave:
+
+# %%
+print("TFA 0.23, int64 step:", tfa_cases["tour_exponential"]["integer_step_error"])
+integer_step = keras.ops.convert_to_tensor(7, dtype="int64")
+print(f"lrlab, int64 step 7: {float(tour['tour_exponential'](integer_step)):.6f}")
+
+# %% [markdown]
+# `lrlab`'s version casts the step to the schedule's dtype first. One more difference from the
+# tour: a `lambda` as `scale_fn` trains fine, but cannot be saved with the model. For that,
+# define the function at module level and register it with
+# `@keras.saving.register_keras_serializable()` (see the docstring of
+# `lrlab.schedules.CyclicalLearningRate`), or use the three named classes.
+
+# %% [markdown]
+# ## 3. Choosing the bounds and the step size
+#
+# **Bounds.** Smith's "LR range test": train for a few epochs while the rate grows from very
+# small to large, and plot the loss against the rate. η_min is where the loss starts to fall,
+# η_max where it stops falling or turns ragged; or take η_max there and η_min = η_max / 3 to
+# η_max / 4. Lesson 06 runs this test with `lrlab.finder`.
+#
+# **Step size.** Smith recommends 2 to 10 times the number of steps in an epoch, and to stop
+# training at the end of a cycle, when the rate is back at η_min. In numbers:
+
+
+# %%
+def step_size_range(num_train, batch_size):
+    """Smith's 2 to 10 epochs of steps for one half cycle."""
+    steps_per_epoch = math.ceil(num_train / batch_size)
+    return steps_per_epoch, 2 * steps_per_epoch, 10 * steps_per_epoch
+
+
+for label, num_train in (
+    ("GTSRB, the whole training archive less 20 % for validation", int(0.8 * 39_209)),
+    ("GTSRB, this lesson's subset", 688),
+):
+    per_epoch, smallest, largest = step_size_range(num_train, 32)
+    print(f"{label}: {per_epoch} steps per epoch -> step_size {smallest} to {largest}")
+
+# %% [markdown]
+# ## 4. A short GTSRB run: cyclical or constant
+#
+# The course's LeNet-style ConvNet, trained on the small GTSRB subset for 8 epochs with SGD
+# (momentum 0.9), once with the constant rate 0.01 (SGD's default) and once with a
+# triangular cycle from 5e-3 to 5e-2 with a step size of 2 epochs, so that the 8 epochs are two
+# whole cycles and training ends at the bottom of the second. A `LearningRateLogger` with
+# `per_batch=True` records the rate of every batch.
+
+# %%
+data = load_gtsrb()
+print(data.summary())
+steps_per_epoch = math.ceil(data.num_train / 32)
+num_epochs = 8
+cyclical = TriangularCyclicalLearningRate(5e-3, 5e-2, step_size=2 * steps_per_epoch)
+print(
+    f"{steps_per_epoch} steps per epoch, step_size {2 * steps_per_epoch}, "
+    f"{num_epochs * steps_per_epoch} steps in all"
+)
+
+
+def train(learning_rate):
+    """The ConvNet after num_epochs of SGD (momentum 0.9) with this rate, and its rate logger."""
+    keras.utils.set_random_seed(0)  # the same initial weights for both runs
+    model = compile_classifier(
+        build_convnet(), keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+    )
+    logger = LearningRateLogger(per_batch=True)
+    history = model.fit(
+        data.train,
+        validation_data=data.validation,
+        epochs=num_epochs,
+        verbose=0,
+        callbacks=[logger],
+    )
+    return history, logger
+
+
+runs = {"constant 0.01": train(0.01), "triangular 5e-3 to 5e-2": train(cyclical)}
+
+# %% [markdown]
+# The logger saw the schedule's own values, batch after batch (a checked cell):
+
+# %%
+cyclical_logger = runs["triangular 5e-3 to 5e-2"][1]
+total_steps = num_epochs * steps_per_epoch
+cyclical_rates = np.array(cyclical_logger.batch_learning_rates)
+print(f"batches logged: {len(cyclical_rates)}")
+print(
+    f"logged rates == schedule(0..{total_steps - 1}) (float32):",
+    np.allclose(cyclical_rates, learning_rate_curve(cyclical, total_steps), rtol=1e-6),
+)
+print(f"rate of the last batch: {cyclical_rates[-1]:.5f}")
+print(f"fraction of the batches with a rate above 0.01: {np.mean(cyclical_rates > 0.01):.2f}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for label, (history, _) in runs.items():
+    print(
+        f"{label:24s} final training loss {history.history['loss'][-1]:.3f}, "
+        f"validation loss {history.history['val_loss'][-1]:.3f}, "
+        f"validation accuracy {history.history['val_accuracy'][-1]:.3f}"
+    )
+
+# %%
+fig, (rate_ax, loss_ax, accuracy_ax) = plt.subplots(1, 3, figsize=(16, 4.2))
+epochs = np.arange(1, num_epochs + 1)
+for index, (label, (history, logger)) in enumerate(runs.items()):
+    color = f"C{index}"
+    batch_epochs = np.arange(len(logger.batch_learning_rates)) / steps_per_epoch
+    rate_ax.plot(batch_epochs, logger.batch_learning_rates, color=color, label=label)
+    loss_ax.plot(
+        epochs, history.history["loss"], "o-", ms=3, color=color, label=f"{label}, training"
+    )
+    loss_ax.plot(
+        epochs, history.history["val_loss"], "s--", ms=3, color=color, label=f"{label}, validation"
+    )
+    accuracy_ax.plot(epochs, history.history["val_accuracy"], "o-", ms=3, color=color, label=label)
+rate_ax.set_yscale("log")
+rate_ax.set_xlabel("epoch (per batch)")
+rate_ax.set_ylabel("learning rate")
+rate_ax.set_title("Learning rate of every batch")
+loss_ax.set_xlabel("epoch")
+loss_ax.set_ylabel("cross-entropy")
+loss_ax.set_title("Loss")
+accuracy_ax.set_xlabel("epoch")
+accuracy_ax.set_ylabel("accuracy")
+accuracy_ax.set_title("Validation accuracy")
+for ax in (rate_ax, loss_ax, accuracy_ax):
+    ax.legend()
+fig.suptitle(f"GTSRB subset ({data.num_train} training images), SGD with momentum 0.9")
+fig.tight_layout()
+savefig(fig, "04_gtsrb_cyclical_vs_constant")
+plt.show()
+
+# %% [markdown]
+# Left, the two rates: a flat line at 0.01 and two triangles between 5e-3 and 5e-2; middle and
+# right, how far each run got in 8 epochs. With so few images and epochs the curves are noisy,
+# so read them as an illustration of the mechanics rather than a verdict: the cyclical run
+# spends most of its batches (90 %, printed above) above 0.01, and whether that helps depends
+# on where the useful band of rates lies for this model, which the range test of lesson 06
+# measures.
+
+# %% [markdown]
+# ## Exercise
+#
+# Write `triangular_learning_rate(step, initial_learning_rate, maximal_learning_rate,
+# step_size)`, Smith's triangular policy from section 1, for a single integer step.
+
+# %% tags=["solution"]
+import numpy as np
+
+
+def triangular_learning_rate(step, initial_learning_rate, maximal_learning_rate, step_size):
+    """Smith's triangular cyclical rate at `step` (one cycle = 2 * step_size steps)."""
+    cycle = np.floor(1 + step / (2 * step_size))
+    x = np.abs(step / step_size - 2 * cycle + 1)
+    return initial_learning_rate + (maximal_learning_rate - initial_learning_rate) * max(0.0, 1 - x)
+
+
+# %%
+checks.check_triangular_learning_rate(triangular_learning_rate)

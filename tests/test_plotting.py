@@ -1,0 +1,169 @@
+"""Tests of lrlab.plotting: display_metrics, plot_schedules, learning_rate_curve, savefig."""
+
+import math
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from lrlab.plotting import display_metrics, learning_rate_curve, plot_schedules, savefig
+
+HISTORY = {
+    "loss": [2.0, 1.5, 1.2],
+    "accuracy": [0.3, 0.5, 0.6],
+    "val_loss": [2.1, 1.7, 1.6],
+    "val_accuracy": [0.25, 0.45, 0.5],
+    "lr": [1e-3, 5e-4, 2.5e-4],
+}
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def lines_by_label(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_display_metrics_draws_loss_accuracy_and_learning_rate_panels():
+    fig = display_metrics(HISTORY, title="run")
+    loss, accuracy, rate = fig.axes
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy", "learning rate"]
+    for ax, key in ((loss, "loss"), (accuracy, "accuracy")):
+        lines = lines_by_label(ax)
+        assert set(lines) == {"train", "validation"}
+        np.testing.assert_array_equal(lines["train"].get_xdata(), [1, 2, 3])
+        np.testing.assert_array_equal(lines["train"].get_ydata(), HISTORY[key])
+        np.testing.assert_array_equal(lines["validation"].get_ydata(), HISTORY[f"val_{key}"])
+        assert ax.get_legend() is not None
+        assert ax.get_xlabel() == "epoch"
+    assert len(rate.get_lines()) == 1
+    np.testing.assert_array_equal(rate.get_lines()[0].get_ydata(), HISTORY["lr"])
+    assert rate.get_yscale() == "log"
+    assert fig._suptitle.get_text() == "run"
+
+
+def test_display_metrics_reads_a_keras_history_and_its_learning_rate_key():
+    history = keras.callbacks.History()
+    history.history = {"loss": [1.0, 0.5], "learning_rate": [0.1, 0.05]}
+    fig = display_metrics(history)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "learning rate"]
+    np.testing.assert_array_equal(fig.axes[1].get_lines()[0].get_ydata(), [0.1, 0.05])
+
+
+def test_display_metrics_without_a_rate_has_no_rate_panel():
+    fig = display_metrics({"loss": [1.0, 0.5], "accuracy": [0.4, 0.6]})
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+
+
+@pytest.mark.parametrize("history", [{}, {"accuracy": [0.5]}, [1.0, 2.0]])
+def test_display_metrics_needs_a_loss(history):
+    with pytest.raises(ValueError, match="needs a Keras History"):
+        display_metrics(history)
+
+
+def test_plot_schedules_draws_every_schedule_on_a_linear_and_a_log_axis():
+    exponential = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    fig = plot_schedules({"exponential": exponential, "constant": lambda step: 0.05}, 30)
+    linear, log = fig.axes
+    assert (linear.get_yscale(), log.get_yscale()) == ("linear", "log")
+    for ax in (linear, log):
+        lines = lines_by_label(ax)
+        assert set(lines) == {"exponential", "constant"}
+        np.testing.assert_array_equal(lines["exponential"].get_xdata(), np.arange(30))
+        # ExponentialDecay: 0.1 * 0.5 ** (step / 10)
+        expected = 0.1 * 0.5 ** (np.arange(30) / 10)
+        np.testing.assert_allclose(lines["exponential"].get_ydata(), expected, rtol=1e-6)
+        np.testing.assert_array_equal(lines["constant"].get_ydata(), [0.05] * 30)
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("step", "learning rate")
+    assert [text.get_text() for text in linear.get_legend().get_texts()] == [
+        "exponential",
+        "constant",
+    ]
+
+
+def test_plot_schedules_needs_a_schedule():
+    with pytest.raises(ValueError, match="at least one schedule"):
+        plot_schedules({}, 10)
+
+
+def test_learning_rate_curve_calls_a_vectorised_schedule_once():
+    calls = []
+
+    def halving(step):
+        calls.append(np.shape(step))
+        return 0.1 * 0.5**step
+
+    np.testing.assert_allclose(learning_rate_curve(halving, 4), [0.1, 0.05, 0.025, 0.0125])
+    assert calls == [(4,)]
+
+
+def test_learning_rate_curve_falls_back_to_scalar_calls_for_keras_cosine_warmup():
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=10, warmup_target=0.1, warmup_steps=5
+    )
+    with pytest.raises(ValueError):  # its warm-up branch cannot take an array of steps
+        schedule(np.arange(15))
+    steps = np.arange(20)
+    # Keras's documented formula: linear warm-up 0 -> 0.1 over 5 steps, then
+    # 0.1 * (1 + cos(pi * min(step - 5, 10) / 10)) / 2.
+    expected = [
+        0.1 * step / 5 if step < 5 else 0.1 * (1 + math.cos(math.pi * min(step - 5, 10) / 10)) / 2
+        for step in steps
+    ]
+    curve = learning_rate_curve(schedule, steps)
+    assert curve.dtype == np.float64
+    np.testing.assert_allclose(curve, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("steps", [0, [], [[0, 1]]])
+def test_learning_rate_curve_rejects_empty_or_nested_steps(steps):
+    with pytest.raises(ValueError, match="steps must be"):
+        learning_rate_curve(lambda step: 0.1, steps)
+
+
+def test_savefig_writes_only_the_final_png(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = savefig(fig, "07_metrics_constant", folder=tmp_path / "figures")
+    assert path == tmp_path / "figures" / "07_metrics_constant.png"
+    assert [p.name for p in path.parent.iterdir()] == ["07_metrics_constant.png"]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert savefig(fig, "07_metrics_constant.png", folder=path.parent) == path
+
+
+def test_savefig_default_folder_is_the_figures_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("LRLAB_FIGURES_DIR", str(tmp_path))
+    fig, _ = plt.subplots()
+    assert savefig(fig, "00_blank") == tmp_path / "00_blank.png"
+
+
+class FailingFigure:
+    """Writes half a file, then fails, like a figure interrupted while saving."""
+
+    def savefig(self, path, **kwargs):
+        with open(path, "wb") as handle:
+            handle.write(b"\x89PNG half")
+        raise RuntimeError("interrupted")
+
+
+def test_savefig_leaves_nothing_behind_when_saving_fails(tmp_path):
+    with pytest.raises(RuntimeError, match="interrupted"):
+        savefig(FailingFigure(), "07_broken", folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["", "Metrics", "../07_metrics", "07 metrics", "07_metrics.jpg", "_hidden", "a/b"]
+)
+def test_savefig_rejects_bad_names(tmp_path, name):
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="is not allowed"):
+        savefig(fig, name, folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,670 @@
+"""Tests of lrlab.schedules and of lrlab.callbacks.OneCycleMomentum.
+
+Where the expected values come from:
+- tests/reference/tfa_cyclical.json: tensorflow-addons 0.23.0 on TF 2.15.1, written by
+  tools/reference_tfa.py (see tests/reference/README.md);
+- tests/reference/torch_schedulers.json: torch 2.13.0, written by tools/reference_torch.py;
+- tf.compat.v1.train.linear_cosine_decay / noisy_linear_cosine_decay, called live;
+- the formulas of the docstrings, with the numbers written out in each test.
+Reference comparisons pass np.float64 arguments and allow a relative error of 1e-12 in
+float64 (well inside the 1e-6 the course promises); float32 comparisons allow 1e-6.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lrlab.callbacks import LearningRateLogger, OneCycleMomentum
+from lrlab.schedules import (
+    ChainedSchedule,
+    CyclicalLearningRate,
+    ExponentialCyclicalLearningRate,
+    LinearCosineDecay,
+    LinearRamp,
+    NoisyLinearCosineDecay,
+    OneCycle,
+    RampSustainDecay,
+    StepDecay,
+    Triangular2CyclicalLearningRate,
+    TriangularCyclicalLearningRate,
+    WarmupStableDecay,
+    ramp_sustain_decay,
+)
+
+REFERENCE = Path(__file__).parent / "reference"
+TFA = json.loads((REFERENCE / "tfa_cyclical.json").read_text())
+TORCH = json.loads((REFERENCE / "torch_schedulers.json").read_text())
+TORCH_CASES = {case["name"]: case for case in TORCH["cases"]}
+F64 = np.float64
+KERAS = keras.optimizers.schedules
+
+
+# The custom scale functions of tools/reference_tfa.py, registered so that they serialize.
+@keras.saving.register_keras_serializable(package="lrlab_tests")
+def harmonic_per_cycle(cycle):
+    return 1.0 / cycle
+
+
+@keras.saving.register_keras_serializable(package="lrlab_tests")
+def slow_decay_per_iteration(step):
+    return 1.0 / (1.0 + step / 50.0)
+
+
+@keras.saving.register_keras_serializable(package="lrlab_tests")
+def constant(mode_step):
+    return 1.0
+
+
+SCALE_FUNCTIONS = {f.__name__: f for f in (harmonic_per_cycle, slow_decay_per_iteration, constant)}
+
+
+def curve(schedule, steps):
+    """The schedule at steps 0 .. steps-1, one vectorised call, as float64."""
+    return np.asarray(keras.ops.convert_to_numpy(schedule(np.arange(steps))), dtype=np.float64)
+
+
+def stepwise(schedule, steps):
+    return np.array([float(keras.ops.convert_to_numpy(schedule(step))) for step in range(steps)])
+
+
+def assert_relative(got, expected, rtol):
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    assert got.shape == expected.shape
+    error = np.abs(got - expected) / np.where(expected == 0, 1.0, np.abs(expected))
+    assert np.max(error) <= rtol, f"max relative error {np.max(error):.3g} at {np.argmax(error)}"
+
+
+# One of each schedule, with small settings (Python floats: float32 like Keras).
+SCHEDULES = {
+    "cyclical_custom": lambda: CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=harmonic_per_cycle),
+    "triangular": lambda: TriangularCyclicalLearningRate(1e-3, 1e-2, 5),
+    "triangular2": lambda: Triangular2CyclicalLearningRate(1e-3, 1e-2, 5),
+    "exponential_cyclical": lambda: ExponentialCyclicalLearningRate(1e-3, 1e-2, 5, gamma=0.9),
+    "linear_cosine": lambda: LinearCosineDecay(0.1, 40, num_periods=2, alpha=0.1),
+    "noisy_linear_cosine": lambda: NoisyLinearCosineDecay(0.1, 40, initial_variance=0.01, seed=3),
+    "step_decay": lambda: StepDecay(0.1, 0.5, 7),
+    "ramp_sustain_decay": lambda: RampSustainDecay(
+        ramp_steps=6, sustain_steps=4, decay_every_steps=5
+    ),
+    "one_cycle": lambda: OneCycle(0.1, 40),
+    "one_cycle_linear_three_phase": lambda: OneCycle(
+        0.1, 40, anneal_strategy="linear", three_phase=True
+    ),
+    "warmup_stable_decay_cosine": lambda: WarmupStableDecay(0.1, 5, 10, 20, decay_shape="cosine"),
+    "linear_ramp": lambda: LinearRamp(0.0, 0.1, 10),
+    "chained": lambda: ChainedSchedule(
+        [LinearRamp(1e-3, 0.1, 5), KERAS.CosineDecay(0.1, 20), OneCycle(0.05, 30)], [5, 25]
+    ),
+}
+
+
+# --- tensorflow-addons --------------------------------------------------------------------
+
+
+def test_tfa_reference_records_its_versions_and_tfa_bug():
+    assert (TFA["tensorflow"], TFA["tensorflow_addons"]) == ("2.15.1", "0.23.0")
+    # TFA's exponential schedule cannot take the integer step that model.fit passes.
+    tour = next(case for case in TFA["cases"] if case["name"] == "tour_exponential")
+    assert tour["integer_step_error"].startswith("TypeError")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", TFA["cases"], ids=lambda case: case["name"])
+def test_cyclical_family_equals_tensorflow_addons(case, dtype):
+    arguments = dict(case["arguments"])
+    for key in ("initial_learning_rate", "maximal_learning_rate", "gamma"):
+        if key in arguments:
+            arguments[key] = F64(arguments[key]) if dtype == "float64" else float(arguments[key])
+    if "scale_fn" in arguments:
+        arguments["scale_fn"] = SCALE_FUNCTIONS[arguments["scale_fn"]]
+    schedule = {
+        "CyclicalLearningRate": CyclicalLearningRate,
+        "TriangularCyclicalLearningRate": TriangularCyclicalLearningRate,
+        "Triangular2CyclicalLearningRate": Triangular2CyclicalLearningRate,
+        "ExponentialCyclicalLearningRate": ExponentialCyclicalLearningRate,
+    }[case["class"]](**arguments)
+    steps = len(case["steps"])
+    assert schedule(0).dtype == dtype
+    rtol = 1e-12 if dtype == "float64" else 1e-6
+    assert_relative(stepwise(schedule, steps), case[dtype], rtol)
+    assert_relative(curve(schedule, steps), case[dtype], rtol)
+
+
+# --- PyTorch --------------------------------------------------------------------------------
+
+
+def nearest_schedule(case):
+    """The lrlab or Keras schedule that matches a torch scheduler case (float64 arguments)."""
+    arguments = case["arguments"]
+    base = F64(case["optimizer_learning_rate"])
+    name = case["scheduler"]
+    if name == "OneCycleLR":
+        options = ("pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase")
+        kwargs = {key: arguments[key] for key in options if key in arguments}
+        return OneCycle(F64(arguments["max_lr"]), arguments["total_steps"], **kwargs)
+    if name == "CyclicLR":
+        bounds = (F64(arguments["base_lr"]), F64(arguments["max_lr"]), arguments["step_size_up"])
+        if arguments["mode"] == "triangular":
+            return TriangularCyclicalLearningRate(*bounds)
+        if arguments["mode"] == "triangular2":
+            return Triangular2CyclicalLearningRate(*bounds)
+        return ExponentialCyclicalLearningRate(*bounds, gamma=F64(arguments["gamma"]))
+    if name == "StepLR":
+        return KERAS.ExponentialDecay(
+            base, arguments["step_size"], F64(arguments["gamma"]), staircase=True
+        )
+    if name == "MultiStepLR":
+        # torch lowers the rate at step m; PiecewiseConstantDecay switches after step <= m - 1.
+        milestones = arguments["milestones"]
+        values = [base * F64(arguments["gamma"]) ** i for i in range(len(milestones) + 1)]
+        return KERAS.PiecewiseConstantDecay([m - 1 for m in milestones], values)
+    if name == "ExponentialLR":
+        return KERAS.ExponentialDecay(base, 1, F64(arguments["gamma"]))
+    if name == "CosineAnnealingLR":
+        return KERAS.CosineDecay(base, arguments["T_max"], alpha=F64(arguments["eta_min"]) / base)
+    if name == "CosineAnnealingWarmRestarts":
+        return KERAS.CosineDecayRestarts(
+            base,
+            arguments["T_0"],
+            t_mul=F64(arguments["T_mult"]),
+            m_mul=F64(1.0),
+            alpha=F64(arguments["eta_min"]) / base,
+        )
+    if name == "PolynomialLR":
+        power = F64(arguments["power"])
+        return KERAS.PolynomialDecay(base, arguments["total_iters"], F64(0.0), power=power)
+    if name == "SequentialLR":
+        (_, linear), (_, cosine) = arguments["schedulers"]
+        warmup = LinearRamp(
+            base * F64(linear["start_factor"]),
+            base * F64(linear["end_factor"]),
+            linear["total_iters"],
+        )
+        decay = KERAS.CosineDecay(base, cosine["T_max"], alpha=F64(cosine["eta_min"]) / base)
+        return ChainedSchedule([warmup, decay], arguments["milestones"])
+    raise AssertionError(f"no schedule for {name}")
+
+
+def test_torch_reference_records_its_version():
+    assert TORCH["torch"].startswith("2.13.0")
+
+
+@pytest.mark.parametrize("case", TORCH["cases"], ids=lambda case: case["name"])
+def test_schedules_equal_pytorch(case):
+    schedule = nearest_schedule(case)
+    expected = case["learning_rates"]
+    assert_relative(curve(schedule, len(expected)), expected, 1e-12)
+    if "momenta" in case:
+        base = F64(case["arguments"].get("base_momentum", 0.85))
+        top = F64(case["arguments"].get("max_momentum", 0.95))
+        momenta = keras.ops.convert_to_numpy(schedule.momentum(np.arange(len(expected)), base, top))
+        assert_relative(momenta, case["momenta"], 1e-12)
+
+
+def test_one_cycle_holds_its_final_rate_after_total_steps():
+    # torch raises past total_steps; OneCycle stays at max / div_factor / final_div_factor.
+    schedule = OneCycle(F64(0.1), 100)
+    assert_relative(curve(schedule, 130)[99:], np.full(31, 0.1 / 25 / 1e4), 1e-12)
+
+
+# --- linear-cosine decay against tf.compat.v1 -------------------------------------------------
+
+LINEAR_COSINE_SETTINGS = [
+    {"num_periods": 0.5},
+    {"num_periods": 2, "alpha": 0.1, "beta": 0.01},
+    {"num_periods": 4, "alpha": 1e-5, "beta": 1e-8},
+]
+
+
+@pytest.mark.parametrize("setting", LINEAR_COSINE_SETTINGS, ids=str)
+def test_linear_cosine_decay_is_tf_compat_v1_exactly(setting):
+    steps = 130  # past decay_steps = 100, where the rate stays constant
+    schedule = LinearCosineDecay(0.1, 100, **setting)
+    reference = tf.compat.v1.train.linear_cosine_decay
+    vectorised_reference = reference(0.1, tf.range(steps), 100, **setting)().numpy()
+    stepwise_reference = [reference(0.1, step, 100, **setting)().numpy() for step in range(steps)]
+    np.testing.assert_array_equal(schedule(np.arange(steps)).numpy(), vectorised_reference)
+    np.testing.assert_array_equal(stepwise(schedule, steps), np.array(stepwise_reference))
+
+
+@pytest.mark.parametrize("setting", LINEAR_COSINE_SETTINGS, ids=str)
+def test_noisy_linear_cosine_decay_without_noise_is_tf_compat_v1_exactly(setting):
+    schedule = NoisyLinearCosineDecay(0.1, 100, initial_variance=0.0, seed=1, **setting)
+    reference = tf.compat.v1.train.noisy_linear_cosine_decay(
+        0.1, tf.range(130), 100, initial_variance=0.0, **setting
+    )().numpy()
+    np.testing.assert_array_equal(schedule(np.arange(130)).numpy(), reference)
+
+
+def standardised_noise(rates, steps, decay_steps, initial_variance, variance_decay):
+    """eps_t / std_t recovered from rates of the noisy formula (initial rate 0.1, alpha 0,
+    beta 0.001, half a period): eps_t = (rate / 0.1 - beta) / cosine_t - linear_t."""
+    clipped = np.minimum(steps, decay_steps).astype(np.float64)
+    linear = (decay_steps - clipped) / decay_steps
+    cosine = 0.5 * (1 + np.cos(np.pi * clipped / decay_steps))
+    noise = (np.asarray(rates, np.float64) / 0.1 - 0.001) / cosine - linear
+    return noise / np.sqrt(initial_variance / (1 + clipped) ** variance_decay)
+
+
+@pytest.mark.parametrize("source", ["lrlab", "tf.compat.v1"])
+def test_noise_has_tf_noise_law(source):
+    # Var eps_t = initial_variance / (1 + t) ** variance_decay (defaults 1.0 and 0.55), so the
+    # standardised noise of 5000 steps is N(0, 1): bounds are 4 standard errors.
+    steps = np.arange(5000)
+    if source == "lrlab":
+        rates = NoisyLinearCosineDecay(F64(0.1), 10_000, seed=7)(steps).numpy()
+    else:
+        tf.random.set_seed(1234)
+        rates = tf.compat.v1.train.noisy_linear_cosine_decay(0.1, tf.range(5000), 10_000)()
+    z = standardised_noise(rates, steps, 10_000, 1.0, 0.55)
+    assert abs(z.mean()) < 4 / math.sqrt(5000)
+    assert abs(z.std() - 1) < 4 / math.sqrt(2 * 5000)
+    outside = np.mean(np.abs(z) > 1.959964)  # 5 % for a normal law
+    assert abs(outside - 0.05) < 4 * math.sqrt(0.05 * 0.95 / 5000)
+    assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 4 / math.sqrt(5000)
+
+
+def test_noise_is_reproducible_from_the_seed():
+    first = curve(NoisyLinearCosineDecay(0.1, 50, seed=11), 50)
+    np.testing.assert_array_equal(first, curve(NoisyLinearCosineDecay(0.1, 50, seed=11), 50))
+    assert not np.allclose(first, curve(NoisyLinearCosineDecay(0.1, 50, seed=12), 50))
+    # Without a seed one is drawn from NumPy's global generator and kept in the config.
+    np.random.seed(5)
+    drawn = NoisyLinearCosineDecay(0.1, 50)
+    np.random.seed(5)
+    assert NoisyLinearCosineDecay(0.1, 50).seed == drawn.seed == drawn.get_config()["seed"]
+
+
+# --- the course's formulas ------------------------------------------------------------------
+
+
+def test_step_decay_values():
+    # eta_n = 0.1 * 0.5 ** floor((1 + n) / 10): first drop at n = 9, then every 10 steps.
+    schedule = StepDecay(F64(0.1), F64(0.5), 10)
+    steps = [0, 8, 9, 18, 19, 29]
+    expected = [0.1, 0.1, 0.05, 0.05, 0.025, 0.0125]
+    assert_relative(schedule(np.array(steps)).numpy(), expected, 1e-12)
+
+
+def test_ramp_sustain_decay_epoch_values():
+    # Defaults: 1e-5 -> 1e-2 over 2 epochs, 1 epoch at 1e-2, then (1e-2 - 1e-5) * 0.75 ** drops
+    # + 1e-5 with one drop every 2 epochs (drops = floor((epoch - 3) / 2)).
+    expected = [
+        1e-5,
+        (1e-2 - 1e-5) / 2 * 1 + 1e-5,  # 0.005005
+        1e-2,
+        1e-2,
+        1e-2,
+        (1e-2 - 1e-5) * 0.75 + 1e-5,  # 0.0075025
+        (1e-2 - 1e-5) * 0.75 + 1e-5,
+        (1e-2 - 1e-5) * 0.75**2 + 1e-5,  # 0.005629375
+        (1e-2 - 1e-5) * 0.75**2 + 1e-5,
+    ]
+    assert_relative([ramp_sustain_decay(epoch) for epoch in range(9)], expected, 1e-12)
+
+
+def kaggle_lrfn(epoch):
+    """The popular Kaggle TPU ``lrfn`` (e.g. "Getting started with 100+ flowers on TPU")."""
+    start, maximum, minimum, ramp, sustain, decay = 1e-5, 4e-4, 1e-5, 5, 0, 0.8
+    if epoch < ramp:
+        return (maximum - start) / ramp * epoch + start
+    if epoch < ramp + sustain:
+        return maximum
+    return (maximum - minimum) * decay ** (epoch - ramp - sustain) + minimum
+
+
+def test_ramp_sustain_decay_with_one_epoch_per_drop_is_the_kaggle_function():
+    settings = dict(
+        start_learning_rate=1e-5,
+        max_learning_rate=4e-4,
+        min_learning_rate=1e-5,
+        ramp_epochs=5,
+        sustain_epochs=0,
+        decay_rate=0.8,
+        decay_every_epochs=1,
+    )
+    got = [ramp_sustain_decay(epoch, **settings) for epoch in range(25)]
+    assert_relative(got, [kaggle_lrfn(epoch) for epoch in range(25)], 1e-12)
+
+
+def test_ramp_sustain_decay_schedule_equals_the_epoch_function_at_epoch_boundaries():
+    steps_per_epoch = 7
+    schedule = RampSustainDecay(
+        F64(1e-5),
+        F64(1e-2),
+        ramp_steps=2 * steps_per_epoch,
+        sustain_steps=1 * steps_per_epoch,
+        decay_every_steps=2 * steps_per_epoch,
+        min_learning_rate=F64(1e-5),
+    )
+    at_boundaries = curve(schedule, 12 * steps_per_epoch)[::steps_per_epoch]
+    assert_relative(at_boundaries, [ramp_sustain_decay(epoch) for epoch in range(12)], 1e-12)
+
+
+def test_ramp_sustain_decay_drives_learning_rate_scheduler():
+    # Keras calls schedule(epoch, rate) first; the keyword-only settings make it fall back
+    # to schedule(epoch).
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.5), "mse")
+    history = model.fit(
+        np.ones((4, 3)),
+        np.ones((4, 1)),
+        epochs=4,
+        verbose=0,
+        callbacks=[keras.callbacks.LearningRateScheduler(ramp_sustain_decay)],
+    )
+    expected = [ramp_sustain_decay(epoch) for epoch in range(4)]
+    assert_relative(history.history["learning_rate"], expected, 1e-6)  # float32 variable
+
+
+@pytest.mark.parametrize(
+    ("decay_shape", "shape_at_t_0_2"),
+    [("linear", 1 - 0.2), ("cosine", 0.5 * (1 + math.cos(math.pi * 0.2))), ("sqrt", 1 - 0.2**0.5)],
+)
+def test_warmup_stable_decay_values(decay_shape, shape_at_t_0_2):
+    # Warm-up 0 -> 0.1 over 10 steps, 20 steps at 0.1, decay to 0.001 over 10 steps (t = 0.2
+    # at step 32), then 0.001.
+    schedule = WarmupStableDecay(
+        F64(0.1), 10, 20, 10, initial_learning_rate=F64(0.0), final_learning_rate=F64(0.001),
+        decay_shape=decay_shape,
+    )
+    steps = [0, 5, 10, 29, 30, 32, 40, 100]
+    expected = [0.0, 0.05, 0.1, 0.1, 0.1, 0.001 + 0.099 * shape_at_t_0_2, 0.001, 0.001]
+    assert_relative(schedule(np.array(steps)).numpy(), expected, 1e-12)
+
+
+def test_linear_ramp_values():
+    schedule = LinearRamp(F64(0.0), F64(0.1), 10)
+    assert_relative(schedule(np.array([0, 5, 10, 20])).numpy(), [0.0, 0.05, 0.1, 0.1], 1e-12)
+
+
+def test_chained_schedule_counts_steps_from_each_boundary():
+    # StepDecay(0.1, 0.5, 5) from step 10: its step 0 is step 10, its first drop (n = 4) is
+    # step 14.
+    schedule = ChainedSchedule(
+        [LinearRamp(F64(0.0), F64(0.1), 10), StepDecay(F64(0.1), 0.5, 5)], [10]
+    )
+    steps = [0, 5, 9, 10, 13, 14, 19]
+    expected = [0.0, 0.05, 0.09, 0.1, 0.1, 0.05, 0.025]
+    assert_relative(schedule(np.array(steps)).numpy(), expected, 1e-12)
+
+
+# --- every schedule: vectorised, config, fit, save and load -----------------------------------
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_vectorised_call_equals_step_by_step(name):
+    schedule = SCHEDULES[name]()
+    # float32: TF's element-wise kernels (cos, pow) on arrays may differ from the scalar ones
+    # in the last bits, so allow 1e-6 of each value plus 1e-6 of the curve's peak.
+    one_by_one = stepwise(schedule, 60)
+    np.testing.assert_allclose(
+        curve(schedule, 60), one_by_one, rtol=1e-6, atol=1e-6 * np.max(one_by_one)
+    )
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_config_round_trip_gives_the_same_curve(name):
+    schedule = SCHEDULES[name]()
+    config = schedule.get_config()
+    json.dumps(keras.saving.serialize_keras_object(schedule))  # plain JSON
+    rebuilt = type(schedule).from_config(config)
+    np.testing.assert_array_equal(curve(rebuilt, 80), curve(schedule, 80))
+
+
+def fit_learning_rates(schedule, jit_compile=False, steps=4):
+    """Train a tiny Dense model for ``steps`` batches; return it and the rate of each batch."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(schedule), "mse", jit_compile=jit_compile)
+    logger = LearningRateLogger(per_batch=True)
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(2 * steps, 3)).astype("float32")
+    model.fit(features, features[:, :1], batch_size=2, verbose=0, shuffle=False, callbacks=[logger])
+    return model, np.array(logger.batch_learning_rates)
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_fit_then_save_and_load_keeps_the_schedule(name, tmp_path):
+    schedule = SCHEDULES[name]()
+    model, rates = fit_learning_rates(schedule)
+    assert_relative(rates, curve(schedule, 4), 1e-6)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.optimizer.get_config()["learning_rate"]["class_name"] == type(schedule).__name__
+    assert int(loaded.optimizer.iterations.numpy()) == 4
+    for step in (0, 3, 7, 12, 27, 45):
+        loaded.optimizer.iterations.assign(step)
+        assert float(loaded.optimizer.learning_rate) == float(schedule(step))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        # the tour's exponential schedule: TFA's own fails in fit (integer step ** gamma)
+        lambda: ExponentialCyclicalLearningRate(1e-3, 1e-2, step_size=5, gamma=0.8),
+        lambda: NoisyLinearCosineDecay(0.1, 40, initial_variance=0.01, seed=3),
+        lambda: ChainedSchedule(
+            [WarmupStableDecay(0.1, 2, 2, 4, decay_shape="sqrt"), OneCycle(0.1, 10)], [6]
+        ),
+    ],
+    ids=["exponential_cyclical", "noisy_linear_cosine", "chained_wsd_one_cycle"],
+)
+def test_fit_under_jit_compile(make):
+    schedule = make()
+    _, rates = fit_learning_rates(schedule, jit_compile=True, steps=8)
+    assert_relative(rates, curve(schedule, 8), 1e-6)
+
+
+# --- bad arguments ------------------------------------------------------------------------
+
+INVALID = [
+    (lambda: TriangularCyclicalLearningRate(-1e-3, 1e-2, 5), "initial_learning_rate"),
+    (lambda: TriangularCyclicalLearningRate(1e-2, 1e-3, 5), "maximal_learning_rate"),
+    (lambda: Triangular2CyclicalLearningRate(1e-3, 1e-2, 0), "step_size"),
+    (lambda: TriangularCyclicalLearningRate(1e-3, 1e-2, 5, scale_mode="epoch"), "scale_mode"),
+    (lambda: ExponentialCyclicalLearningRate(1e-3, 1e-2, 5, gamma=1.5), "gamma"),
+    (lambda: LinearCosineDecay(0.1, 0), "decay_steps"),
+    (lambda: LinearCosineDecay(0.1, 10, num_periods=-1), "num_periods"),
+    (lambda: LinearCosineDecay(0.1, 10, alpha=-0.1), "alpha"),
+    (lambda: LinearCosineDecay(0.1, 10, beta=-0.1), "beta"),
+    (lambda: NoisyLinearCosineDecay(0.1, 10, initial_variance=-1), "initial_variance"),
+    (lambda: NoisyLinearCosineDecay(0.1, 10, variance_decay=-1), "variance_decay"),
+    (lambda: NoisyLinearCosineDecay(0.1, 10, seed=-1), "seed"),
+    (lambda: NoisyLinearCosineDecay(0.1, 10, seed=2**32), "seed"),
+    (lambda: StepDecay(0.0, 0.5, 10), "initial_learning_rate"),
+    (lambda: StepDecay(0.1, 1.5, 10), "decay_rate"),
+    (lambda: StepDecay(0.1, 0.5, -2), "decay_steps"),
+    (lambda: RampSustainDecay(ramp_steps=-1, sustain_steps=0, decay_every_steps=1), "ramp_steps"),
+    (lambda: RampSustainDecay(ramp_steps=1, sustain_steps=-1, decay_every_steps=1),
+     "sustain_steps"),
+    (lambda: RampSustainDecay(ramp_steps=1, sustain_steps=1, decay_every_steps=0),
+     "decay_every_steps"),
+    (lambda: RampSustainDecay(1e-2, 1e-3, ramp_steps=1, sustain_steps=1, decay_every_steps=1),
+     "max_learning_rate"),
+    (lambda: RampSustainDecay(ramp_steps=1, sustain_steps=1, decay_every_steps=1,
+                              min_learning_rate=0.1), "min_learning_rate"),
+    (lambda: ramp_sustain_decay(3, ramp_epochs=-2), "ramp_epochs"),
+    (lambda: ramp_sustain_decay(3, decay_rate=0), "decay_rate"),
+    (lambda: ramp_sustain_decay(-1), "epoch"),
+    (lambda: OneCycle(0.0, 100), "max_learning_rate"),
+    (lambda: OneCycle(0.1, 1), "total_steps"),
+    (lambda: OneCycle(0.1, 100, pct_start=1.0), "pct_start"),
+    (lambda: OneCycle(0.1, 100, pct_start=0.6, three_phase=True), "pct_start"),
+    (lambda: OneCycle(0.1, 3, pct_start=0.3), "pct_start"),  # 0.9 steps of rise
+    (lambda: OneCycle(0.1, 100, div_factor=0), "div_factor"),
+    (lambda: OneCycle(0.1, 100, final_div_factor=-1), "final_div_factor"),
+    (lambda: OneCycle(0.1, 100, anneal_strategy="cosine"), "anneal_strategy"),
+    (lambda: WarmupStableDecay(0.0, 1, 1, 1), "peak_learning_rate"),
+    (lambda: WarmupStableDecay(0.1, -1, 1, 1), "warmup_steps"),
+    (lambda: WarmupStableDecay(0.1, 1, -1, 1), "stable_steps"),
+    (lambda: WarmupStableDecay(0.1, 1, 1, 0), "decay_steps"),
+    (lambda: WarmupStableDecay(0.1, 1, 1, 1, final_learning_rate=-1), "final_learning_rate"),
+    (lambda: WarmupStableDecay(0.1, 1, 1, 1, decay_shape="exponential"), "decay_shape"),
+    (lambda: LinearRamp(-0.1, 0.1, 10), "initial_learning_rate"),
+    (lambda: LinearRamp(0.0, 0.1, 0), "ramp_steps"),
+    (lambda: ChainedSchedule([LinearRamp(0.0, 0.1, 5)], [5]), "boundaries"),
+    (lambda: ChainedSchedule([LinearRamp(0.0, 0.1, 5)] * 3, [5, 5]), "boundaries[1]"),
+    (lambda: ChainedSchedule([LinearRamp(0.0, 0.1, 5)] * 2, [0]), "boundaries[0]"),
+    (lambda: ChainedSchedule([], []), "schedules"),
+    (lambda: OneCycleMomentum(OneCycle(0.1, 10), base_momentum=1.0), "base_momentum"),
+]
+
+
+@pytest.mark.parametrize(("make", "argument"), INVALID, ids=[argument for _, argument in INVALID])
+def test_invalid_arguments_raise_value_error_naming_the_argument(make, argument):
+    with pytest.raises(ValueError, match=re.escape(argument)):
+        make()
+
+
+WRONG_TYPES = [
+    (lambda: CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=2.0), "scale_fn"),
+    (lambda: OneCycle(0.1, 10.5), "total_steps"),
+    (lambda: StepDecay("0.1", 0.5, 10), "initial_learning_rate"),
+    (lambda: ChainedSchedule([LinearRamp(0.0, 0.1, 5), 0.01], [5]), r"schedules\[1\]"),
+    (lambda: OneCycleMomentum(KERAS.CosineDecay(0.1, 10)), "schedule"),
+]
+
+
+@pytest.mark.parametrize(("make", "argument"), WRONG_TYPES, ids=[a for _, a in WRONG_TYPES])
+def test_wrong_types_raise_type_error_naming_the_argument(make, argument):
+    with pytest.raises(TypeError, match=argument):
+        make()
+
+
+# --- scale_fn serialization -----------------------------------------------------------------
+
+
+def test_unserializable_scale_fn_is_refused_with_a_clear_message(tmp_path):
+    def local_height(cycle):
+        return 1.0 / cycle
+
+    for scale_fn in (lambda cycle: 1.0, local_height):
+        schedule = CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=scale_fn)
+        assert float(schedule(7)) > 1e-3  # it still computes and trains
+        with pytest.raises(ValueError, match="scale_fn.*register_keras_serializable"):
+            schedule.get_config()
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(schedule), "mse")
+        with pytest.raises(ValueError, match="scale_fn.*register_keras_serializable"):
+            model.save(tmp_path / "m.keras")
+
+
+def test_registered_scale_fn_survives_save_and_load(tmp_path):
+    schedule = CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=harmonic_per_cycle)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(schedule), "mse")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    config = loaded.optimizer.get_config()["learning_rate"]["config"]
+    assert config["scale_fn"]["config"] == "lrlab_tests>harmonic_per_cycle"
+    assert CyclicalLearningRate.from_config(schedule.get_config()).scale_fn is harmonic_per_cycle
+
+
+# --- OneCycleMomentum ---------------------------------------------------------------------------
+
+
+class MomentumRecorder(keras.callbacks.Callback):
+    """The optimizer's momentum (or beta_1) and rate at the start of every batch."""
+
+    def __init__(self, attribute):
+        super().__init__()
+        self.attribute = attribute
+        self.momenta, self.rates = [], []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        self.momenta.append(float(keras.ops.convert_to_numpy(getattr(optimizer, self.attribute))))
+        self.rates.append(float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+
+
+def fit_one_cycle(case, optimizer_class, attribute, fits=1, **optimizer_options):
+    """Train ``total_steps`` batches of one example, in ``fits`` calls of ``model.fit``."""
+    arguments = case["arguments"]
+    steps = arguments["total_steps"]
+    schedule = OneCycle(arguments["max_lr"], steps)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer_class(schedule, **optimizer_options), "mse")
+    callbacks = [OneCycleMomentum(schedule), MomentumRecorder(attribute)]
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(steps // fits, 3)).astype("float32")
+    train_functions = []
+    for _ in range(fits):
+        model.fit(
+            features, features[:, :1], batch_size=1, verbose=0, shuffle=False, callbacks=callbacks
+        )
+        train_functions.append(model.train_function)
+    assert all(f is train_functions[0] for f in train_functions)  # traced once, then reused
+    return model, callbacks[1]
+
+
+def test_one_cycle_momentum_cycles_sgd_momentum_like_torch(tmp_path):
+    case = TORCH_CASES["onecycle_cos"]  # SGD, max_lr 0.1, 100 steps, momentum 0.95 -> 0.85
+    model, recorder = fit_one_cycle(case, keras.optimizers.SGD, "momentum", 2, momentum=0.9)
+    assert_relative(recorder.momenta, case["momenta"], 1e-6)  # a float32 variable
+    # float32 rates: near the end cos(pi * pct) + 1 cancels, so compare to 1e-6 of the peak.
+    np.testing.assert_allclose(recorder.rates, case["learning_rates"], rtol=1e-6, atol=1e-7)
+    # After training the optimizer holds a plain float again and the model saves.
+    assert isinstance(model.optimizer.momentum, float)
+    assert model.optimizer.momentum == pytest.approx(case["momenta"][-1], rel=1e-6)
+    model.save(tmp_path / "m.keras")
+
+
+def test_one_cycle_momentum_cycles_adam_beta_1_like_torch():
+    case = TORCH_CASES["onecycle_adam"]  # Adam, max_lr 0.01, 60 steps, betas[0] cycled
+    _, recorder = fit_one_cycle(case, keras.optimizers.Adam, "beta_1")
+    assert_relative(recorder.momenta, case["momenta"], 1e-6)
+
+
+def test_one_cycle_momentum_is_the_momentum_sgd_uses():
+    # Full-batch least squares on fixed data, 12 steps; the same updates by hand:
+    # velocity = momentum_k * velocity - rate_k * gradient; weights += velocity.
+    steps = 12
+    schedule = OneCycle(0.05, steps)
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(8, 3)).astype("float32")
+    targets = (features @ np.array([[1.0], [-2.0], [0.5]])).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, use_bias=False)])
+    weights = model.get_weights()[0].astype(np.float64)
+    model.compile(keras.optimizers.SGD(schedule, momentum=0.9), "mse")
+    recorder = MomentumRecorder("momentum")
+    model.fit(
+        features, targets, batch_size=8, epochs=steps, verbose=0, shuffle=False,
+        callbacks=[OneCycleMomentum(schedule), recorder],
+    )
+    velocity = np.zeros_like(weights)
+    for momentum, rate in zip(recorder.momenta, recorder.rates, strict=True):
+        gradient = 2 * features.T @ (features @ weights - targets) / len(features)
+        velocity = momentum * velocity - rate * gradient
+        weights = weights + velocity
+    np.testing.assert_allclose(model.get_weights()[0], weights, rtol=1e-4)
+    assert max(recorder.momenta) - min(recorder.momenta) > 0.09  # 0.95 -> about 0.85 -> 0.95
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "message"),
+    [
+        (lambda s: keras.optimizers.SGD(s), "momentum > 0"),
+        (lambda s: keras.optimizers.RMSprop(s), "RMSprop has neither"),
+    ],
+    ids=["sgd_without_momentum", "rmsprop"],
+)
+def test_one_cycle_momentum_rejects_optimizers_it_cannot_cycle(optimizer, message):
+    schedule = OneCycle(0.1, 4)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer(schedule), "mse")
+    with pytest.raises(ValueError, match=message):
+        model.fit(
+            np.ones((4, 3)), np.ones((4, 1)), verbose=0, callbacks=[OneCycleMomentum(schedule)]
+        )
