@@ -448,8 +448,8 @@ model.fit(
 # ## 7. PyTorch's schedulers in Keras
 #
 # The table below (built by a code cell, so that its rows are data) gives, for every class of
-# `torch.optim.lr_scheduler`, the Keras or lrlab schedule with the same values; η is the
-# optimizer's rate and γ torch's `gamma`.
+# `torch.optim.lr_scheduler`, the Keras or lrlab schedule, or the function of the step, with
+# the same values; η is the optimizer's rate and γ torch's `gamma`.
 
 # %%
 TORCH_TO_KERAS = [
@@ -462,7 +462,7 @@ TORCH_TO_KERAS = [
     (
         "ConstantLR(factor, total_iters)",
         "PiecewiseConstantDecay([total_iters - 1], [η·factor, η])",
-        "",
+        "torch restores η at step total_iters, hence total_iters − 1",
     ),
     (
         "LinearLR(start_factor, end_factor, total_iters)",
@@ -495,8 +495,9 @@ TORCH_TO_KERAS = [
     ),
     (
         "ChainedScheduler(schedulers)",
-        "a schedule object whose __call__ multiplies the factors",
-        "section 3 shows how to write one",
+        "lambda step: η * a(step) * b(step)",
+        "a, b: the children's equivalents built with η = 1 (their factors); "
+        "to train with it, write it as a schedule object (section 3)",
     ),
     (
         "ReduceLROnPlateau(...)",
@@ -505,13 +506,17 @@ TORCH_TO_KERAS = [
     ),
     (
         "LambdaLR(lr_lambda)",
-        "LearningRateScheduler(lambda epoch: η * lr_lambda(epoch))",
-        "per epoch; per step, a schedule object",
+        "lambda step: η * lr_lambda(step)",
+        "any function; `0.95 ** step` is `ExponentialDecay(η, 1, 0.95)`; per epoch, "
+        "`LearningRateScheduler(lambda epoch: η * lr_lambda(epoch))`",
     ),
     (
         "MultiplicativeLR(lr_lambda)",
-        "LearningRateScheduler(lambda epoch, rate: rate * lr_lambda(epoch) if epoch else rate)",
-        "torch does not multiply at step 0",
+        "ExponentialDecay(η, 1, f)",
+        "for a constant factor f; in general η · lr_lambda(1) ··· lr_lambda(k), "
+        "torch does not multiply at step 0; "
+        "per epoch, `LearningRateScheduler(lambda epoch, rate: "
+        "rate * lr_lambda(epoch) if epoch else rate)`",
     ),
 ]
 rows = ["| `torch.optim.lr_scheduler` | Keras / lrlab | note |", "|---|---|---|"]
@@ -534,16 +539,24 @@ CYCLIC_MODES = {
     "triangular": TriangularCyclicalLearningRate,
     "triangular2": Triangular2CyclicalLearningRate,
 }
+# JSON holds no functions: the reference names each lr_lambda by its source.
+LR_LAMBDAS = {
+    "lambda epoch: 0.95 ** epoch": lambda step: 0.95**step,
+    "lambda epoch: 0.95": lambda step: 0.95,
+}
 
 
 def keras_equivalent(scheduler, learning_rate, arguments):
-    """The Keras or lrlab schedule that the table above gives for a torch scheduler."""
+    """The Keras or lrlab schedule, or function of the step, that the table gives for torch's."""
     eta, a = f64(learning_rate), arguments
     if scheduler == "StepLR":
         return schedules.ExponentialDecay(eta, a["step_size"], f64(a["gamma"]), staircase=True)
     if scheduler == "MultiStepLR":
         values = [eta * f64(a["gamma"]) ** i for i in range(len(a["milestones"]) + 1)]
         return schedules.PiecewiseConstantDecay([m - 1 for m in a["milestones"]], values)
+    if scheduler == "ConstantLR":
+        values = [eta * f64(a["factor"]), eta]
+        return schedules.PiecewiseConstantDecay([a["total_iters"] - 1], values)
     if scheduler == "LinearLR":
         return LinearRamp(
             eta * f64(a["start_factor"]), eta * f64(a["end_factor"]), a["total_iters"]
@@ -575,6 +588,17 @@ def keras_equivalent(scheduler, learning_rate, arguments):
             for child, child_arguments in a["schedulers"]
         ]
         return ChainedSchedule(children, a["milestones"])
+    if scheduler == "ChainedScheduler":
+        factors = [
+            keras_equivalent(child, 1.0, child_arguments)
+            for child, child_arguments in a["schedulers"]
+        ]
+        return lambda step: eta * math.prod(factor(step) for factor in factors)
+    if scheduler == "LambdaLR":
+        lr_lambda = LR_LAMBDAS[a["lr_lambda"]]
+        return lambda step: eta * lr_lambda(step)
+    if scheduler == "MultiplicativeLR":  # the recorded case has a constant factor
+        return schedules.ExponentialDecay(eta, 1, f64(LR_LAMBDAS[a["lr_lambda"]](1)))
     raise ValueError(f"no equivalent written for {scheduler}")
 
 
@@ -620,21 +644,34 @@ print(f"PyTorch {torch_reference['torch']}")
 torch_classes = [torch_class.split("(")[0] for torch_class, _, _ in TORCH_TO_KERAS]
 torch_classes.insert(torch_classes.index("OneCycleLR") + 1, "OneCycleLR (momentum)")
 for scheduler in torch_classes:
-    if scheduler in errors:
-        cases = errors[scheduler]
-        verdict = f"{len(cases):2d} case(s), max relative error <= 1e-12: {max(cases) <= 1e-12}"
-    elif scheduler == "LinearLR":
-        verdict = "checked inside the SequentialLR case (its first part)"
-    else:
-        verdict = "no recorded case"
-    print(f"{scheduler:28s} {verdict}")
+    cases = errors[scheduler]
+    print(
+        f"{scheduler:28s} {len(cases):2d} case(s), "
+        f"max relative error <= 1e-12: {max(cases) <= 1e-12}"
+    )
+
+power_case = next(case for case in torch_reference["cases"] if case["scheduler"] == "LambdaLR")
+exponential_decay = schedules.ExponentialDecay(
+    f64(power_case["optimizer_learning_rate"]), 1, f64(0.95)
+)
+power_error = relative_error(
+    learning_rate_curve(exponential_decay, len(power_case["learning_rates"])),
+    power_case["learning_rates"],
+)
+print(
+    f"LambdaLR({power_case['arguments']['lr_lambda']}) == ExponentialDecay(η, 1, 0.95), "
+    f"max relative error <= 1e-12: {power_error <= 1e-12}"
+)
 
 # %% [markdown]
-# Every recorded case agrees with PyTorch to about 1e-15, the rounding of float64:
-# `ReduceLROnPlateau` through `lrlab.plateau.torch_reduce_on_plateau`, a model of PyTorch's
-# rule, since Keras's own callback counts `patience` differently. `ConstantLR`,
-# `ChainedScheduler`, `LambdaLR` and `MultiplicativeLR` have no recorded case: their
-# equivalents follow from their one-line definitions in the table.
+# Every class of the table has at least one recorded case, and every case agrees with
+# PyTorch to a relative 1e-12, float64 rounding: `ReduceLROnPlateau` through
+# `lrlab.plateau.torch_reduce_on_plateau`, a model of PyTorch's rule, since Keras's own
+# callback counts `patience` differently. The equivalents of `ChainedScheduler` and
+# `LambdaLR` are plain functions of the step, which `learning_rate_curve` evaluates like any
+# schedule; an optimizer needs a schedule object, so to train with one, wrap it as in
+# section 3. `MultiplicativeLR` multiplies the rate by `lr_lambda(k)` at every step k ≥ 1,
+# so a constant factor is an exponential decay, as is `LambdaLR` with `0.95 ** step`.
 
 # %% [markdown]
 # ## Exercise

@@ -141,11 +141,25 @@ def test_cyclical_family_equals_tensorflow_addons(case, dtype):
 # --- PyTorch --------------------------------------------------------------------------------
 
 
-def nearest_schedule(case):
-    """The lrlab or Keras schedule that matches a torch scheduler case (float64 arguments)."""
-    arguments = case["arguments"]
-    base = F64(case["optimizer_learning_rate"])
-    name = case["scheduler"]
+# tools/reference_torch.py's lr_lambda functions, by the source the json records for each.
+TORCH_LR_LAMBDAS = {
+    "lambda epoch: 0.95 ** epoch": lambda step: F64(0.95) ** step,
+    "lambda epoch: 0.95": lambda step: F64(0.95),
+}
+
+
+def multiplicative_rate(lr_lambda, base):
+    """MultiplicativeLR as a function of the step: base * lr_lambda(1) * ... * lr_lambda(step)."""
+
+    def learning_rate(steps):
+        return np.array([math.prod(map(lr_lambda, range(1, k + 1)), start=base) for k in steps])
+
+    return learning_rate
+
+
+def nearest_schedule(name, learning_rate, arguments):
+    """The lrlab or Keras schedule, or function of the step, equal to a torch scheduler."""
+    base = F64(learning_rate)
     if name == "OneCycleLR":
         options = ("pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase")
         kwargs = {key: arguments[key] for key in options if key in arguments}
@@ -166,6 +180,13 @@ def nearest_schedule(case):
         milestones = arguments["milestones"]
         values = [base * F64(arguments["gamma"]) ** i for i in range(len(milestones) + 1)]
         return KERAS.PiecewiseConstantDecay([m - 1 for m in milestones], values)
+    if name == "ConstantLR":
+        # torch restores the rate at step total_iters, so the switch is after total_iters - 1.
+        factor = F64(arguments["factor"])
+        return KERAS.PiecewiseConstantDecay([arguments["total_iters"] - 1], [base * factor, base])
+    if name == "LinearLR":
+        start, end = F64(arguments["start_factor"]), F64(arguments["end_factor"])
+        return LinearRamp(base * start, base * end, arguments["total_iters"])
     if name == "ExponentialLR":
         return KERAS.ExponentialDecay(base, 1, F64(arguments["gamma"]))
     if name == "CosineAnnealingLR":
@@ -182,14 +203,23 @@ def nearest_schedule(case):
         power = F64(arguments["power"])
         return KERAS.PolynomialDecay(base, arguments["total_iters"], F64(0.0), power=power)
     if name == "SequentialLR":
-        (_, linear), (_, cosine) = arguments["schedulers"]
-        warmup = LinearRamp(
-            base * F64(linear["start_factor"]),
-            base * F64(linear["end_factor"]),
-            linear["total_iters"],
-        )
-        decay = KERAS.CosineDecay(base, cosine["T_max"], alpha=F64(cosine["eta_min"]) / base)
-        return ChainedSchedule([warmup, decay], arguments["milestones"])
+        children = [
+            nearest_schedule(child, learning_rate, child_arguments)
+            for child, child_arguments in arguments["schedulers"]
+        ]
+        return ChainedSchedule(children, arguments["milestones"])
+    if name == "ChainedScheduler":
+        # Each child multiplies the rate by its factor, the child's schedule on a base rate of 1.
+        factors = [
+            nearest_schedule(child, 1.0, child_arguments)
+            for child, child_arguments in arguments["schedulers"]
+        ]
+        return lambda step: base * math.prod(factor(step) for factor in factors)
+    if name == "LambdaLR":
+        lr_lambda = TORCH_LR_LAMBDAS[arguments["lr_lambda"]]
+        return lambda step: base * lr_lambda(step)
+    if name == "MultiplicativeLR":
+        return multiplicative_rate(TORCH_LR_LAMBDAS[arguments["lr_lambda"]], base)
     raise AssertionError(f"no schedule for {name}")
 
 
@@ -199,7 +229,9 @@ def test_torch_reference_records_its_version():
 
 @pytest.mark.parametrize("case", TORCH["cases"], ids=lambda case: case["name"])
 def test_schedules_equal_pytorch(case):
-    schedule = nearest_schedule(case)
+    schedule = nearest_schedule(
+        case["scheduler"], case["optimizer_learning_rate"], case["arguments"]
+    )
     expected = case["learning_rates"]
     assert_relative(curve(schedule, len(expected)), expected, 1e-12)
     if "momenta" in case:
@@ -207,6 +239,17 @@ def test_schedules_equal_pytorch(case):
         top = F64(case["arguments"].get("max_momentum", 0.95))
         momenta = keras.ops.convert_to_numpy(schedule.momentum(np.arange(len(expected)), base, top))
         assert_relative(momenta, case["momenta"], 1e-12)
+
+
+@pytest.mark.parametrize("name", ["lambda_lr_power", "multiplicative_lr_constant"])
+def test_torch_lambda_schedulers_of_0_95_are_exponential_decay(name):
+    # LambdaLR with 0.95 ** epoch and MultiplicativeLR with a constant 0.95 both give
+    # 0.1 * 0.95 ** k, which is ExponentialDecay(0.1, decay_steps=1, decay_rate=0.95).
+    case = TORCH_CASES[name]
+    assert case["optimizer_learning_rate"] == 0.1
+    expected = case["learning_rates"]
+    schedule = KERAS.ExponentialDecay(F64(0.1), 1, F64(0.95))
+    assert_relative(curve(schedule, len(expected)), expected, 1e-12)
 
 
 def test_one_cycle_holds_its_final_rate_after_total_steps():

@@ -7,8 +7,9 @@ Run with a Python that has PyTorch (not a dependency of lrlab), from the reposit
     /work/side/torch/bin/python tools/reference_torch.py
 
 It writes ``tests/reference/torch_schedulers.json``: the torch version and, for each case,
-the scheduler (and, for ``SequentialLR``, its children), the optimizer's initial rate, the
-keyword arguments, and ``learning_rates[k]``, the rate of optimizer step k.
+the scheduler (and, for ``SequentialLR`` and ``ChainedScheduler``, its children), the
+optimizer's initial rate, the keyword arguments (an ``lr_lambda`` by its source, a key of
+``LR_LAMBDAS``), and ``learning_rates[k]``, the rate of optimizer step k.
 
 Protocol, per case: one float64 parameter, ``SGD(lr=..., momentum=0.9)`` (or ``Adam`` where
 the case says so), the scheduler built on it, then
@@ -74,7 +75,22 @@ CASES = [
      {"schedulers": [["LinearLR", {"start_factor": 0.1, "end_factor": 1.0, "total_iters": 10}],
                      ["CosineAnnealingLR", {"T_max": 40, "eta_min": 1e-3}]],
       "milestones": [10]}, 51, "SGD"),
+    ("constant_lr", "ConstantLR", 0.1, {"factor": 1 / 3, "total_iters": 5}, 12, "SGD"),
+    ("linear_lr_decay", "LinearLR", 0.1,
+     {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 30}, 40, "SGD"),
+    ("chained_constant_exponential", "ChainedScheduler", 0.1,
+     {"schedulers": [["ConstantLR", {"factor": 0.5, "total_iters": 4}],
+                     ["ExponentialLR", {"gamma": 0.9}]]}, 30, "SGD"),
+    ("lambda_lr_power", "LambdaLR", 0.1, {"lr_lambda": "lambda epoch: 0.95 ** epoch"}, 60, "SGD"),
+    ("multiplicative_lr_constant", "MultiplicativeLR", 0.1,
+     {"lr_lambda": "lambda epoch: 0.95"}, 60, "SGD"),
 ]
+
+# A function cannot be stored in JSON: a case names its lr_lambda by the source written here.
+LR_LAMBDAS = {
+    "lambda epoch: 0.95 ** epoch": lambda epoch: 0.95**epoch,
+    "lambda epoch: 0.95": lambda epoch: 0.95,
+}
 
 
 def make_optimizer(kind, learning_rate):
@@ -85,10 +101,14 @@ def make_optimizer(kind, learning_rate):
 
 
 def make_scheduler(name, optimizer, arguments):
-    if name == "SequentialLR":
-        children = [getattr(lr_scheduler, child)(optimizer, **child_arguments)
+    if name in ("SequentialLR", "ChainedScheduler"):
+        children = [make_scheduler(child, optimizer, child_arguments)
                     for child, child_arguments in arguments["schedulers"]]
+        if name == "ChainedScheduler":
+            return lr_scheduler.ChainedScheduler(children)
         return lr_scheduler.SequentialLR(optimizer, children, milestones=arguments["milestones"])
+    if "lr_lambda" in arguments:
+        arguments = {**arguments, "lr_lambda": LR_LAMBDAS[arguments["lr_lambda"]]}
     return getattr(lr_scheduler, name)(optimizer, **arguments)
 
 
