@@ -1,0 +1,738 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · The learning-rate range test
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lrlab-course/lrlab/blob/main/notebooks/06_lr_range_test.ipynb)
+#
+# The range test (Leslie Smith, *Cyclical Learning Rates for Training Neural Networks*,
+# 2017, section 3.3) trains for a short while with a learning rate that grows at every
+# step from tiny to huge, and plots the loss against the rate: flat, then falling, then
+# exploding. fastai's `lr_find` made it exponential, smoothed the loss, stopped it at the
+# explosion and turned the curve into named suggestions. This lesson:
+#
+# 1. builds it from scratch in NumPy on linear regression, whose largest stable rate
+#    2/λ_max we can compute, and on logistic regression, and shows where the curve
+#    explodes and where each suggestion lands;
+# 2. answers the open questions of the original study with experiments: why training
+#    works at rates well above the suggestion; whether raising the rate per batch or per
+#    epoch changes the curve; how batch size and smoothing move it; how much the
+#    suggestions vary from run to run;
+# 3. uses lrlab's Keras finder on the GTSRB ConvNet, which records each batch's own loss
+#    (not Keras's running mean), puts the model and optimizer back as they were and writes
+#    no file, then trains at the suggested rate, at a badly chosen one and with one-cycle.
+#
+# It assumes lesson 01 (gradient descent converges for η < 2/λ_max) and knows the
+# one-cycle schedule from the schedule lessons.
+
+# %%
+# On Colab only: install lrlab from the repository and fetch the data (`make lab` did both elsewhere).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    repository = "https://github.com/lrlab-course/lrlab"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"lrlab @ git+{repository}"], check=True)
+    subprocess.run([sys.executable, "-m", "lrlab.data", "fetch", "--dest", "data/gtsrb-tiny"], check=True)
+
+# %%
+import dataclasses
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from lrlab import checks, notebook, scratch
+from lrlab.data import load_gtsrb
+from lrlab.finder import (
+    SUGGESTION_NAMES,
+    find_lr,
+    learning_rate_ramp,
+    range_test_numpy,
+    smooth_losses,
+)
+from lrlab.models import build_convnet, compile_classifier
+from lrlab.plotting import learning_rate_curve, savefig
+from lrlab.schedules import OneCycle
+
+notebook.setup(seed=0)
+
+# %% [markdown]
+# ## 1. The range test from scratch
+#
+# ### 1.1 Linear regression, where the answer is known
+#
+# With the loss L(w) = ½ mean((Xw − y)²) the gradient is Xᵀ(Xw − y)/n and the Hessian is
+# the constant matrix H = XᵀX/n. Full-batch gradient descent converges exactly when
+# η < 2/λ_max(H) (lesson 01). Four features of different scales and a bias make λ_max
+# and the condition number interesting; the targets have noise, so the lowest loss is
+# not 0.
+
+# %%
+rng = np.random.default_rng(0)
+num_examples = 512
+feature_scales = np.array([1.0, 2.0, 0.5, 3.0])
+features = scratch.add_bias(rng.normal(size=(num_examples, 4)) * feature_scales)
+true_weights = rng.normal(size=5)
+targets = features @ true_weights + 0.5 * rng.normal(size=num_examples)
+linear = scratch.LinearRegression(features, targets)
+
+eigenvalues, eigenvectors = np.linalg.eigh(linear.hessian())
+lambda_max = eigenvalues[-1]
+stable_limit = 2 / lambda_max
+start = np.zeros(5)
+print("eigenvalues of X^T X / n:", np.array2string(eigenvalues, precision=3))
+print(f"lambda_max = {lambda_max:.3f}, condition number = {lambda_max / eigenvalues[0]:.1f}")
+print(f"largest stable full-batch rate 2 / lambda_max = {stable_limit:.4f}")
+
+
+# %% [markdown]
+# Mini-batch gradient descent is `scratch.train` with `scratch.SGD`: each epoch visits the
+# examples in a new order, in batches. At constant rates around the limit, for 20 epochs:
+
+# %%
+def loss_after_training(rate, batch_size, epochs=20, seed=0):
+    """The full-data loss after `epochs` of gradient descent at a constant `rate`."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        trajectory = scratch.train(
+            linear, scratch.SGD(rate), start, epochs=epochs, batch_size=batch_size, seed=seed
+        )
+        return linear.loss(trajectory.params[-1])
+
+
+lowest_loss = linear.loss(np.linalg.lstsq(features, targets, rcond=None)[0])
+print(f"lowest possible loss (least squares): {lowest_loss:.4f}")
+for fraction in (0.5, 0.95, 1.05, 1.2):
+    rate = fraction * stable_limit
+    print(
+        f"eta = {fraction:4.2f} x 2/lambda_max: full batch {loss_after_training(rate, None):10.4g}"
+        f"   batches of 32 {loss_after_training(rate, 32):10.4g}"
+    )
+
+# %% [markdown]
+# Full batch: 0.95 × 2/λ_max still converges (slowly, zig-zagging along the steepest
+# direction), 1.05 × diverges. Mini-batches move the edge a little (1.05 × survives these
+# 20 epochs, 1.2 × does not): about 2/λ_max is the stable range for both.
+#
+# ### 1.2 The ramp
+#
+# The range test trains step k at the rate r_k of an exponential ramp from `start_lr` to
+# `end_lr` in n steps, r_k = start_lr · (end_lr / start_lr)^(k / (n − 1)): every step
+# multiplies the rate by the same factor, so each decade of rates gets the same number
+# of steps. Write it.
+
+# %% tags=["solution"]
+def exponential_ramp(start_lr, end_lr, num_steps):
+    """The rates start_lr * (end_lr / start_lr) ** (k / (num_steps - 1)), k = 0 .. num_steps - 1."""
+    import numpy as np
+
+    fraction = np.arange(num_steps) / (num_steps - 1)
+    return start_lr * (end_lr / start_lr) ** fraction
+
+
+# %%
+checks.check_exponential_ramp(exponential_ramp)
+
+# %% [markdown]
+# `lrlab.finder.learning_rate_ramp` is this ramp (and a linear one). A step of the test
+# trains one batch at r_k and records that batch's loss, taken before the update as Keras
+# does. The raw losses are noisy, so they are smoothed by a bias-corrected exponential
+# average, s_k = a_k / (1 − β^(k+1)) with a_k = β a_(k−1) + (1 − β) loss_k and β = 0.98
+# (fastai's choice; the correction removes the pull of a_(−1) = 0 on the first steps).
+# The test stops when the smoothed loss exceeds 4 × its lowest value so far, or is not a
+# number. `range_test_numpy` runs `scratch.train` with SGD following the ramp and feeds
+# the losses to the same `RangeTestState` the Keras finder uses.
+#
+# With the full batch there is no sampling noise, so we switch smoothing off (β = 0):
+
+# %%
+full_batch = range_test_numpy(linear, start, 1e-4, 10.0, num_steps=100, beta=0.0)
+mini_batch = range_test_numpy(linear, start, 1e-4, 10.0, num_steps=100, batch_size=32)
+
+
+def relative_to(limit, results):
+    """Where each test stopped and each suggestion lies, as multiples of `limit`."""
+    rows = {}
+    for name, result in results.items():
+        stop = result.divergence_learning_rate
+        rows[name] = {"stopped at": np.nan if stop is None else stop / limit} | {
+            suggestion: rate / limit for suggestion, rate in result.suggestions.items()
+        }
+    return pd.DataFrame(rows).T
+
+
+def show_table(table, float_format="{:.3f}"):
+    print(table.to_string(float_format=float_format.format))
+
+
+print("multiples of 2/lambda_max:")
+show_table(relative_to(stable_limit, {"full batch": full_batch, "batches of 32": mini_batch}))
+
+# %% [markdown]
+# ### 1.3 The four suggestions
+#
+# fastai's `lr_find` reads the smoothed curve without its first n/10 steps and its last 5,
+# cut before the first NaN, and offers (fastai/callback/schedule.py):
+#
+# - **valley** (fastai's default): for each point the length L of the longest strictly
+#   decreasing subsequence of losses ending there (not necessarily contiguous); with e the
+#   first point of the largest L and s = e − L, the rate at s + ⌊L/3⌋ + ⌊L/6⌋, about
+#   half-way along that valley;
+# - **steep**: the rate where the loss falls fastest against ln(rate);
+# - **minimum**: the rate of the lowest loss divided by 10;
+# - **slide**: a window of 15 points slides left from the end while the gradients of the
+#   loss at its two ends differ by more than 0.005; the rate at the last left end.
+#
+# Write `steep`: the slopes (loss_(i+1) − loss_i) / (ln r_(i+1) − ln r_i), and the rate
+# r_i that starts the most negative one.
+
+# %% tags=["solution"]
+def steep_suggestion(learning_rates, losses):
+    """The rate r_i where (loss_{i+1} - loss_i) / (ln r_{i+1} - ln r_i) is most negative."""
+    import numpy as np
+
+    slopes = np.diff(losses) / np.diff(np.log(learning_rates))
+    return float(learning_rates[np.argmin(slopes)])
+
+
+# %%
+checks.check_steep_suggestion(steep_suggestion)
+
+# %% [markdown]
+# ### 1.4 Where the curve explodes, and where the suggestions land
+#
+# Logistic regression on the same features (labels: the sign of a noisy linear score) has
+# a Hessian Xᵀ diag(p(1 − p)) X / n that changes with w but never exceeds XᵀX/(4n),
+# because p(1 − p) ≤ 1/4. Its loss is therefore L-smooth with L = λ_max/4, and gradient
+# descent is guaranteed to decrease it for η < 2/L = 8/λ_max: a sufficient bound, not a
+# sharp one as for the quadratic.
+
+# %%
+labels = (features[:, :4] @ true_weights[:4] + rng.normal(size=num_examples) > 0).astype(float)
+logistic = scratch.LogisticRegression(features, labels)
+logistic_limit = 2 / (lambda_max / 4)
+logistic_test = range_test_numpy(logistic, start, 1e-4, 1000.0, num_steps=100, batch_size=32)
+print(f"logistic regression: 2/L = 8/lambda_max = {logistic_limit:.3f}; multiples of 2/L:")
+show_table(relative_to(logistic_limit, {"batches of 32": logistic_test}))
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(17, 4.4))
+panels = (
+    (full_batch, stable_limit, "2/λ_max", "linear regression, full batch (β = 0)"),
+    (mini_batch, stable_limit, "2/λ_max", "linear regression, batches of 32"),
+    (logistic_test, logistic_limit, "2/L = 8/λ_max", "logistic regression, batches of 32"),
+)
+for ax, (result, limit, limit_name, title) in zip(axes, panels, strict=True):
+    result.plot(ax=ax, title=title)
+    ax.axvline(limit, color="k", lw=1.5, ls="--", label=f"{limit_name} = {limit:.3g}")
+    ax.legend(fontsize=8, loc="best")
+fig.suptitle("Range tests from scratch: the loss against the rate, suggestions marked")
+fig.tight_layout()
+savefig(fig, "06_numpy_range_tests")
+plt.show()
+
+# %% [markdown]
+# For linear regression every suggestion lies below the stability limit (dashed), from
+# 0.002 to 0.4 × 2/λ_max, while the curves explode only well beyond it: at 7.3 × 2/λ_max
+# with the full batch, 2.9 × with batches of 32. For logistic regression 2/L is only a
+# sufficient bound: `minimum` and `slide` lie above it, and the curve rises only at about
+# 300 × 2/L, since this loss grows only linearly in w.
+#
+# ### 1.5 Why the full-batch curve explodes so late
+#
+# In the eigenbasis of H each direction evolves on its own: its error is multiplied by
+# (1 − ηλ_i) at every step. Passing through η ≈ 1/λ_max, the steepest direction is
+# multiplied by numbers close to 0 for several steps, so by the time the rate crosses
+# 2/λ_max its error is tiny; it does grow from then on, but it has to grow back by as
+# much before it dominates the loss. Following that one direction along the test:
+
+# %%
+ramp = learning_rate_ramp(1e-4, 10.0, 100)
+steps_run = full_batch.losses.size
+with np.errstate(over="ignore", invalid="ignore"):
+    trajectory = scratch.train(linear, scratch.SGD(lambda step: ramp[step]), start, steps=steps_run)
+optimum = np.linalg.lstsq(features, targets, rcond=None)[0]
+steepest = eigenvectors[:, -1]
+steepest_part = 0.5 * lambda_max * ((trajectory.params[:-1] - optimum) @ steepest) ** 2
+excess_loss = trajectory.losses - lowest_loss
+np.testing.assert_allclose(trajectory.losses, full_batch.losses)  # the same run as the test
+
+crossing = int(np.searchsorted(ramp, stable_limit))
+takeover = int(np.argmax((steepest_part > 0.5 * excess_loss) & (np.arange(steps_run) > crossing)))
+print(
+    f"steepest direction's share of the loss: {steepest_part[0]:.3g} at the start, "
+    f"{steepest_part[crossing]:.3g} when the rate passes 2/lambda_max (step {crossing})"
+)
+print(
+    f"it is half the excess loss again at step {takeover}, rate = "
+    f"{ramp[takeover] / stable_limit:.2f} x 2/lambda_max; the test stopped at step {steps_run - 1}"
+)
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4.2))
+ax.loglog(ramp[:steps_run], excess_loss, label="loss above its minimum")
+ax.loglog(ramp[:steps_run], steepest_part, label="its part along the steepest direction")
+ax.axvline(1 / lambda_max, color="0.5", ls=":", label="1/λ_max")
+ax.axvline(stable_limit, color="k", ls="--", label="2/λ_max")
+ax.set_xlabel("learning rate of the step")
+ax.set_ylabel("loss")
+ax.set_title("Full-batch range test: the steepest direction dies at 1/λ_max, then regrows")
+ax.legend()
+savefig(fig, "06_steepest_direction")
+plt.show()
+
+# %% [markdown]
+# The steepest direction's share of the loss collapses by many orders of magnitude around
+# 1/λ_max, grows again only after 2/λ_max, and overtakes the rest of the loss several
+# times 2/λ_max later: that is where the curve turns up.
+#
+# ## 2. The open questions
+#
+# ### 2.1 Why does training work at rates well above the suggestion?
+#
+# Train at 30 constant rates for 10 epochs of batches of 32 and compare the final loss
+# with the suggestions of the mini-batch test and the limit:
+
+# %%
+sweep_rates = np.geomspace(1e-3, 3, 30) * stable_limit
+sweep_losses = np.array([loss_after_training(rate, 32, epochs=10) for rate in sweep_rates])
+stable = sweep_rates[np.isfinite(sweep_losses) & (sweep_losses < 10 * lowest_loss)]
+print(f"largest rate of the sweep that trains: {stable.max() / stable_limit:.2f} x 2/lambda_max")
+for name, rate in mini_batch.suggestions.items():
+    print(
+        f"{name:>8}: {rate / stable_limit:.3f} x 2/lambda_max, "
+        f"loss after 10 epochs {loss_after_training(rate, 32, epochs=10):.4f}"
+    )
+print(
+    f"    half: 0.500 x 2/lambda_max, loss after 10 epochs "
+    f"{loss_after_training(0.5 * stable_limit, 32, epochs=10):.4f}"
+)
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4.2))
+shown = np.where(np.isfinite(sweep_losses), np.minimum(sweep_losses, 1e3), 1e3)
+ax.loglog(sweep_rates, shown, "o-", ms=4, color="0.3", label="loss after 10 epochs (capped)")
+for index, (name, rate) in enumerate(mini_batch.suggestions.items(), start=2):
+    ax.axvline(rate, color=f"C{index}", lw=1.5, label=f"{name}")
+ax.axvline(stable_limit, color="k", ls="--", label="2/λ_max")
+ax.axhline(lowest_loss, color="0.6", ls=":", label="lowest possible loss")
+ax.set_xlabel("constant learning rate")
+ax.set_ylabel("full-data loss")
+ax.set_title("Linear regression, batches of 32: the stable range goes up to 2/λ_max")
+ax.legend(ncol=2)
+savefig(fig, "06_rates_above_the_suggestion")
+plt.show()
+
+# %% [markdown]
+# Every rate from the `valley` suggestion up to about 2/λ_max trains, and the larger ones
+# get closer to the lowest loss in the same 10 epochs (`steep`, 0.002 × 2/λ_max, sits on
+# the noisy start of the curve and is too small). The suggestions are not the edge of
+# stability: they read the part of the curve where the loss falls fastest while the rate
+# is still growing, 6 to 500 times below the limit. A suggestion is a safe start; the
+# usable range extends up to where the loss starts to rise for a constant rate (here
+# 2/λ_max), which is why training works at rates well above it.
+#
+# ### 2.2 Raise the rate every batch or every epoch?
+#
+# Same budget, 20 epochs of 16 batches: one rate per batch (320 rates) or one rate per
+# epoch (20 rates, each held for 16 batches). The loss of a per-epoch step is the mean of
+# its 16 batches, already an average, so it is not smoothed further (β = 0).
+
+# %%
+per_batch = range_test_numpy(linear, start, 1e-4, 10.0, num_steps=320, batch_size=32)
+per_epoch = range_test_numpy(
+    linear, start, 1e-4, 10.0, num_steps=20, batch_size=32, batches_per_step="epoch", beta=0.0
+)
+print("multiples of 2/lambda_max:")
+show_table(relative_to(stable_limit, {"per batch": per_batch, "per epoch": per_epoch}))
+for name, result in (("per batch", per_batch), ("per epoch", per_epoch)):
+    factor = result.learning_rates[1] / result.learning_rates[0]
+    lowest = np.argmin(result.smoothed_losses)
+    where = result.learning_rates[lowest] / stable_limit
+    print(
+        f"{name}: rate x{factor:.3f} per step, {result.losses.size} steps, lowest smoothed loss "
+        f"{result.smoothed_losses[lowest]:.3f} at {where:.2f} x 2/lambda_max"
+    )
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4.2))
+batch_rates = per_batch.learning_rates
+ax.plot(batch_rates, per_batch.losses, alpha=0.3, lw=1, label="per batch: 320 rates, raw")
+ax.plot(batch_rates, per_batch.smoothed_losses, color="C0", lw=2, label="per batch, smoothed")
+epoch_label = "per epoch: 20 rates, mean of 16 batches"
+ax.plot(per_epoch.learning_rates, per_epoch.losses, "o-", color="C1", ms=5, label=epoch_label)
+ax.axvline(stable_limit, color="k", ls="--", label="2/λ_max")
+ax.axhline(lowest_loss, color="0.6", ls=":", label="lowest possible loss")
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_ylim(0.05, 50)
+ax.set_xlabel("learning rate")
+ax.set_ylabel("training loss")
+ax.set_title("The same 320 batches, the rate raised per batch or per epoch")
+ax.legend()
+savefig(fig, "06_per_batch_or_per_epoch")
+plt.show()
+
+# %% [markdown]
+# Hardly, as a curve: the raw per-batch losses (light blue) lie on the per-epoch curve.
+# Rising per batch, the rate grows by only 3.7 % from one batch to the next, so in both
+# tests the model has nearly caught up with each rate. What differs:
+#
+# - resolution: per epoch, 20 points a factor 1.8 apart, of which fastai's trimming leaves
+#   7 for the suggestions: too few for `slide` (NaN), too coarse for the others;
+# - smoothing: the per-epoch points are already means of 16 batches, while the per-batch
+#   curve is read smoothed, and with β = 0.98 the smoothed curve (thick blue) lags far
+#   behind a loss that falls by two decades: per-batch suggestions are read off that
+#   lagging curve, so the two kinds of test suggest different rates;
+# - stopping: per epoch, the first rate above the limit (1.24 ×) explodes within its
+#   epoch; per batch, the test stops at 1.47 ×.
+#
+# Raising the rate every batch gives the resolution the suggestions need, which is why
+# finders do it; the smoothing is the price, and section 2.3 measures it.
+#
+# ### 2.3 How batch size and smoothing move the curve
+
+# %%
+batch_size_tests = {
+    "batches of 8": range_test_numpy(linear, start, 1e-4, 10.0, num_steps=100, batch_size=8),
+    "batches of 8, 4 per step": range_test_numpy(
+        linear, start, 1e-4, 10.0, num_steps=100, batch_size=8, batches_per_step=4
+    ),
+    "batches of 32": mini_batch,
+    "batches of 128": range_test_numpy(linear, start, 1e-4, 10.0, num_steps=100, batch_size=128),
+    "full batch (512)": range_test_numpy(linear, start, 1e-4, 10.0, num_steps=100),
+}
+print("steps run and multiples of 2/lambda_max:")
+table = relative_to(stable_limit, batch_size_tests)
+table.insert(0, "steps", [result.losses.size for result in batch_size_tests.values()])
+show_table(table)
+
+# %% [markdown]
+# With batches of 8 the test stops after 10 steps, at 0.001 × 2/λ_max: a false alarm.
+# The losses of batches of 8 differ by a factor 10 from batch to batch, and early on the
+# bias-corrected average is close to the raw loss, so one low first loss followed by high
+# ones passes the 4 × rule. Averaging 4 batches per step removes it. Mini-batch tests
+# stop at 1.4 to 2.9 × 2/λ_max, much earlier than the full batch (8.2 ×): the gradient
+# noise keeps feeding the steepest direction, so its explosion shows soon after the limit
+# (section 1.5 explains the full-batch delay).
+#
+# Smoothing is applied after the fact, so one run (batches of 32, without early stop) can
+# be smoothed with several β:
+
+# %%
+long_run = range_test_numpy(
+    linear, start, 1e-4, 10.0, num_steps=100, batch_size=32, stop_factor=None
+)
+smoothings = {
+    f"beta = {beta}": dataclasses.replace(
+        long_run, smoothed_losses=smooth_losses(long_run.losses, beta), beta=beta
+    )
+    for beta in (0.0, 0.9, 0.98, 0.995)
+}
+print("suggestions from the same run, multiples of 2/lambda_max:")
+show_table(relative_to(stable_limit, smoothings).drop(columns="stopped at"))
+
+# %%
+fig, (size_ax, smooth_ax) = plt.subplots(1, 2, figsize=(14, 4.4))
+for name, result in batch_size_tests.items():
+    size_ax.plot(result.learning_rates, result.smoothed_losses, label=f"{name}")
+size_ax.set_title("Batch size (β = 0.98; full batch: no noise)")
+for name, result in smoothings.items():
+    smooth_ax.plot(result.learning_rates, result.smoothed_losses, label=name)
+smooth_ax.set_title("Smoothing of one run (batches of 32)")
+for ax in (size_ax, smooth_ax):
+    ax.axvline(stable_limit, color="k", ls="--", label="2/λ_max")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(0.05, 1e3)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("smoothed training loss")
+    ax.legend(fontsize=8)
+fig.tight_layout()
+savefig(fig, "06_batch_size_and_smoothing")
+plt.show()
+
+# %% [markdown]
+# Left: smaller batches make the loss noisier and let the noise trigger the stop; right:
+# a larger β gives a smoother curve that lags behind the raw loss by about 1/(1 − β) steps
+# (50 for β = 0.98), so it reaches its minimum and its rise at larger rates: smoothing
+# shifts the curve to the right, and `minimum` with it, from 0.13 to 0.23 × 2/λ_max.
+#
+# ### 2.4 How stable are the suggestions?
+#
+# The study's first reference asks how reliable the suggestions are. Ten runs that differ
+# only in their seed (the batch order, and the starting weights drawn from it):
+
+# %%
+def suggestion_spread(results):
+    """Mean, standard deviation and coefficient of variation of log10 of each suggestion."""
+    logs = pd.DataFrame([result.suggestions for result in results]).apply(np.log10)
+    return pd.DataFrame(
+        {
+            "mean log10": logs.mean(),
+            "std log10": logs.std(ddof=0),
+            "CV of log10": logs.std(ddof=0) / logs.mean().abs(),
+        }
+    )
+
+
+seed_runs = [
+    range_test_numpy(
+        linear,
+        np.random.default_rng(100 + seed).normal(size=5),
+        1e-4,
+        10.0,
+        num_steps=100,
+        batch_size=32,
+        seed=seed,
+    )
+    for seed in range(10)
+]
+linear_spread = suggestion_spread(seed_runs)
+show_table(linear_spread)
+
+# %% [markdown]
+# The standard deviation of log10 is the spread in decades (10^std is the typical factor
+# between runs); the CV of a logarithm depends on the units of the rate, so read the std.
+# `minimum` and `valley` move by 11 to 15 % between seeds (std 0.05 and 0.06); `steep`
+# and `slide` by factors of about 3 (std 0.43 and 0.48): `steep` picks the single
+# steepest segment of a noisy curve. Section 3.1 asks the same of a real network.
+#
+# ## 3. Keras: the finder on the GTSRB ConvNet
+#
+# `lrlab.finder.find_lr(model, data)` runs the same test inside `model.fit` with the
+# `LRFinder` callback. It avoids the faults of public finders:
+#
+# - In `on_train_batch_end`, `logs["loss"]` is the mean since the epoch began, weighted
+#   by the batch sizes (Keras 3 updates its loss tracker with sample_weight = batch
+#   size); a finder that plots it draws a lagging, shifted curve. `LRFinder` resets the
+#   tracker before every batch, so it records each batch's own loss, exactly.
+# - It keeps the model's variables (BatchNorm statistics and dropout seeds too), the
+#   optimizer's variables and its rate in memory and puts them back, also when the test
+#   diverges or raises: no temporary weight files, nothing to clash.
+# - An unbuilt model is built from the first batch; an optimizer whose rate is a schedule
+#   is refused with the reason (the test must set the rate itself).
+
+# %%
+data = load_gtsrb()
+print(data.summary())
+batch_sizes = [int(images.shape[0]) for images, _ in data.train]
+full_batches = batch_sizes.count(32)
+print(f"{len(batch_sizes)} batches per epoch: {full_batches} of 32 and one of {batch_sizes[-1]}")
+
+# %%
+def state_of(model):
+    """Copies of the model's variables, the optimizer's step count and its learning rate."""
+    optimizer = model.optimizer
+    variables = (*model.variables, optimizer.iterations, optimizer.learning_rate)
+    return [np.array(variable.numpy()) for variable in variables]
+
+
+keras.utils.set_random_seed(0)
+model = compile_classifier(build_convnet(), keras.optimizers.Adam(1e-3))
+state_before = state_of(model)
+convnet_test = find_lr(model, data.train, 1e-5, 1.0, num_steps=100)
+print(f"stopped: {convnet_test.stop_reason} after {convnet_test.losses.size} steps")
+for name, rate in convnet_test.suggestions.items():
+    print(f"{name:>8}: {rate:.2e}")
+identical = all(
+    a.tobytes() == b.tobytes() for a, b in zip(state_before, state_of(model), strict=True)
+)
+print(f"weights, optimizer step and learning rate back as they were, bit for bit: {identical}")
+
+# %%
+fig = convnet_test.plot(title="ConvNet on GTSRB (Adam): LR range test, 100 batches of 32")
+savefig(fig, "06_convnet_range_test")
+plt.show()
+
+# %% [markdown]
+# The loss stays at ln 43 ≈ 3.76 (a uniform guess over 43 classes) for small rates, dips
+# between about 10⁻² and 5·10⁻² and rises beyond: on 688 images, 100 steps (4.5 epochs)
+# are barely enough to start learning, so the curve is shallow and noisy, and the
+# suggestions spread over more than a decade. The test runs to the end: a network wrecked
+# by a huge rate predicts about the same for every image, its loss stays near ln 43 and
+# never reaches 4 × the lowest value.
+#
+# What a finder that reads `logs["loss"]` would have plotted: Keras's running mean, which
+# we can rebuild from the batch losses with the batch sizes (the mean restarts every epoch
+# of 22 batches):
+
+# %%
+sizes = np.resize(batch_sizes, convnet_test.batch_losses.size)
+epoch_of_batch = np.arange(sizes.size) // len(batch_sizes)
+running_means = np.concatenate(
+    [
+        np.cumsum(sizes[epoch_of_batch == e] * convnet_test.batch_losses[epoch_of_batch == e])
+        / np.cumsum(sizes[epoch_of_batch == e])
+        for e in np.unique(epoch_of_batch)
+    ]
+)
+naive = dataclasses.replace(
+    convnet_test, losses=running_means, smoothed_losses=smooth_losses(running_means, 0.98)
+)
+print("suggestion    batch losses   Keras running mean")
+for name in SUGGESTION_NAMES:
+    print(f"{name:>10}    {convnet_test.suggestions[name]:12.2e}   {naive.suggestions[name]:12.2e}")
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4.2))
+ax.plot(convnet_test.learning_rates, convnet_test.losses, color="0.75", lw=1, label="batch losses")
+ax.plot(
+    convnet_test.learning_rates, convnet_test.smoothed_losses, lw=2, label="batch losses, smoothed"
+)
+ax.plot(naive.learning_rates, running_means, color="C1", lw=1, label='logs["loss"]: running mean')
+ax.plot(
+    naive.learning_rates,
+    naive.smoothed_losses,
+    color="C1",
+    lw=2,
+    ls="--",
+    label="running mean, smoothed",
+)
+ax.set_xscale("log")
+ax.set_ylim(3.4, 4.4)
+ax.set_xlabel("learning rate")
+ax.set_ylabel("training loss")
+ax.set_title('The batch loss against Keras\'s running mean (logs["loss"])')
+ax.legend()
+savefig(fig, "06_running_mean_pitfall")
+plt.show()
+
+# %% [markdown]
+# The running mean restarts at every epoch and then averages over the whole epoch so far,
+# so it trails the batch loss within an epoch and drops back at each epoch start; these
+# saw-teeth make false valleys, and three of the four suggestions computed from the
+# running mean move by factors of 3 to 30.
+#
+# A model compiled with a schedule cannot be tested, and the finder says why:
+
+# %%
+scheduled = compile_classifier(build_convnet(), keras.optimizers.Adam(OneCycle(1e-2, 100)))
+try:
+    find_lr(scheduled, data.train)
+except TypeError as error:
+    print(f"TypeError: {error}")
+
+# %% [markdown]
+# ### 3.1 How stable are the ConvNet's suggestions?
+#
+# Ten tests from ten initialisations (the batch order differs too); the model is reused,
+# its weights replaced by those of a freshly built ConvNet for each seed (seed 0 is the
+# test above):
+
+# %%
+convnet_runs = [convnet_test]
+for seed in range(1, 10):
+    keras.utils.set_random_seed(seed)
+    model.set_weights(build_convnet().get_weights())
+    convnet_runs.append(find_lr(model, data.train, 1e-5, 1.0, num_steps=100))
+convnet_spread = suggestion_spread(convnet_runs)
+spread = pd.concat({"linear regression": linear_spread, "ConvNet": convnet_spread})
+show_table(spread)
+
+# %% [markdown]
+# Which suggestion is most stable depends on the curve: on linear regression `minimum`
+# and `valley` (std 0.05 and 0.06 decades), on the ConvNet `slide` (0.08), which reads the
+# end of the curve, where the loss jumps up at nearly the same rate in every run, while
+# `valley` and `minimum` move by a factor of about 1.8 (0.25 and 0.27). `steep` is the
+# least stable on both (0.43 and 0.91 decades: a factor 8 on the ConvNet), since it picks
+# the single steepest segment of a noisy curve. `valley`, fastai's default, is never far
+# from the best. A suggestion is good to a factor of about 10^std: round it rather than
+# trust its digits.
+#
+# ### 3.2 Training at the suggestion, at a bad rate, and with one-cycle
+#
+# Three ConvNets from the same initial weights, 12 epochs each:
+#
+# - constant rate = the `valley` suggestion;
+# - constant rate = the rate at the lowest point of the smoothed curve, a tempting but bad
+#   choice (the loss is lowest there only because the rate was smaller a moment before);
+# - one-cycle with the maximum found by the test, the `minimum` suggestion (the rate at
+#   the lowest loss divided by 10, fastai's `lr_min`).
+
+# %%
+valley_rate = convnet_test.suggestions["valley"]
+lowest_point_rate = convnet_test.learning_rates[np.argmin(convnet_test.smoothed_losses)]
+one_cycle_max = convnet_test.suggestions["minimum"]
+epochs = 12
+total_steps = epochs * len(batch_sizes)
+runs = {
+    f"constant {valley_rate:.1e} (valley)": valley_rate,
+    f"constant {lowest_point_rate:.1e} (lowest point)": lowest_point_rate,
+    f"one-cycle, max {one_cycle_max:.1e}": OneCycle(one_cycle_max, total_steps),
+}
+histories = {}
+for name, learning_rate in runs.items():
+    keras.utils.set_random_seed(0)
+    run_model = compile_classifier(build_convnet(), keras.optimizers.Adam(learning_rate))
+    history = run_model.fit(data.train, epochs=epochs, validation_data=data.validation, verbose=0)
+    histories[name] = history.history
+for name, history in histories.items():
+    accuracy = history["val_accuracy"]
+    print(
+        f"{name:<34} training loss {history['loss'][-1]:.3f}   "
+        f"validation accuracy {accuracy[-1]:.3f} (best {max(accuracy):.3f})"
+    )
+
+# %%
+fig, (loss_ax, accuracy_ax, rate_ax) = plt.subplots(1, 3, figsize=(17, 4.2))
+epoch_numbers = np.arange(1, epochs + 1)
+all_steps = np.arange(total_steps)
+for index, (name, history) in enumerate(histories.items()):
+    color = f"C{index}"
+    loss_ax.plot(epoch_numbers, history["loss"], "o-", ms=3, color=color, label=name)
+    accuracy_ax.plot(epoch_numbers, history["val_accuracy"], "o-", ms=3, color=color, label=name)
+    rate = runs[name]
+    rates = learning_rate_curve(rate, all_steps) if callable(rate) else np.full(total_steps, rate)
+    rate_ax.plot(all_steps / len(batch_sizes), rates, color=color)
+loss_ax.set_ylabel("training loss")
+accuracy_ax.set_ylabel("validation accuracy")
+rate_ax.set_ylabel("learning rate")
+rate_ax.set_yscale("log")
+titles = ("Training loss", "Validation accuracy", "Learning rate per step")
+for ax, title in zip((loss_ax, accuracy_ax, rate_ax), titles, strict=True):
+    ax.set_xlabel("epoch")
+    ax.set_title(title)
+accuracy_ax.legend(fontsize=8)
+fig.suptitle("ConvNet on GTSRB (tiny subset), Adam, 12 epochs")
+fig.tight_layout()
+savefig(fig, "06_training_with_the_found_rates")
+plt.show()
+
+# %% [markdown]
+# The rate at the lowest point of the curve does not train at all (the accuracy of a
+# guess, 1/43), the `valley` rate trains steadily, and one-cycle with the found maximum
+# ends with a lower training loss and a higher validation accuracy, as it anneals to a
+# tiny rate.
+#
+# ## Summary
+#
+# - The range test reads the loss against a rising rate; its suggestions are heuristics
+#   on that curve, here 6 to 500 times below the largest stable rate, which on a
+#   quadratic is 2/λ_max. The curve itself explodes only after 2/λ_max, with the full
+#   batch several times after it.
+# - Rates between a suggestion and the largest stable rate all train: the suggestion is a
+#   safe start, not an optimum.
+# - Raising the rate per batch or per epoch gives nearly the same raw curve; per batch
+#   resolves it finely, per epoch gives few points. Small batches make the curve noisy
+#   enough to stop the test by mistake; smoothing makes it lag, shifting it to the right.
+# - `steep` is the least stable suggestion over seeds; which one is most stable depends on
+#   the curve (`minimum` and `valley` on linear regression, `slide` on the ConvNet), and
+#   `valley` is never far from the best.
+# - In Keras, read each batch's own loss (not `logs["loss"]`), and restore the weights
+#   and the optimizer in memory: `lrlab.finder.find_lr` does both.
