@@ -1,0 +1,187 @@
+"""ReduceLROnPlateau as two pure functions: Keras's rule and PyTorch's rule.
+
+Both lower the rate to ``max(rate * factor, min_lr)`` when a monitored metric
+stops improving, but they count differently. For metric values m_1, m_2, ...
+logged at the end of epochs 1, 2, ... (mode ``"max"``; ``"min"`` mirrors it):
+
+Keras 3 (``keras/src/callbacks/reduce_lr_on_plateau.py``), at the end of each epoch::
+
+    if cooldown_counter > 0: cooldown_counter -= 1; wait = 0
+    if best is None or m - min_delta > best: best = m; wait = 0      # absolute, in float32
+    elif cooldown_counter == 0:
+        wait += 1
+        if wait >= patience and rate > min_lr:                         # patience 1: 1 bad epoch
+            rate = max(rate * factor, min_lr); cooldown_counter = cooldown; wait = 0
+
+PyTorch (``torch/optim/lr_scheduler.py``, ``ReduceLROnPlateau.step``)::
+
+    if m > best * (1 + threshold) [rel] or m > best + threshold [abs]: best = m; bad = 0
+    else: bad += 1                                                     # best starts at -inf
+    if cooldown_counter > 0: cooldown_counter -= 1; bad = 0
+    if bad > patience:                                                 # patience 1: 2 bad epochs
+        new = max(rate * factor, min_lr)
+        if rate - new > eps: rate = new
+        cooldown_counter = cooldown; bad = 0
+
+So Keras reduces after ``max(patience, 1)`` epochs without improvement and PyTorch
+after ``patience + 1``; Keras's cooldown is counted down before the epoch is judged,
+so ``cooldown=c`` shields c - 1 epochs (``cooldown=1`` changes nothing), while
+PyTorch's shields c epochs. Defaults are each library's own.
+
+Keras keeps its rate in a float32 variable and compares in float32; the Keras
+rule here does the same, so its rates equal those read from a Keras optimizer.
+PyTorch's rule works in float64, like PyTorch's Python floats.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MODES = ("min", "max")
+THRESHOLD_MODES = ("rel", "abs")
+
+
+@dataclass(frozen=True)
+class PlateauDecisions:
+    """What a plateau rule did with a metric sequence of n epochs.
+
+    ``learning_rates[k]`` is the rate of epoch k + 1 (n + 1 values: the last is the
+    rate the next epoch would use); ``reductions`` are the epochs, counted from 1,
+    at whose end the rate was lowered.
+    """
+
+    learning_rates: np.ndarray
+    reductions: tuple[int, ...]
+
+
+def keras_reduce_on_plateau(
+    metric_values,
+    initial_learning_rate: float,
+    *,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    min_delta: float = 1e-4,
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+) -> PlateauDecisions:
+    """The rates ``keras.callbacks.ReduceLROnPlateau`` sets for ``metric_values`` (Keras 3.15).
+
+    ``mode`` is ``"min"`` or ``"max"`` (Keras's ``"auto"`` needs the metric's name:
+    choose it yourself). An epoch improves when it beats the best value so far by
+    more than the absolute ``min_delta``; the rate is lowered after ``patience``
+    epochs in a row without improvement. See the module docstring for the rule.
+    """
+    values, rate = _validated(
+        metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr
+    )
+    if not min_delta >= 0:
+        raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
+    float32 = np.float32
+    rate = float(float32(rate))
+    best = None
+    wait = cooldown_counter = 0
+    rates, reductions = [rate], []
+    for epoch, value in enumerate(values, start=1):
+        if cooldown_counter > 0:
+            cooldown_counter -= 1
+            wait = 0
+        if mode == "max":
+            improved = best is None or float32(value - min_delta) > float32(best)
+        else:
+            improved = best is None or float32(value + min_delta) < float32(best)
+        if improved:
+            best = value
+            wait = 0
+        elif cooldown_counter == 0:
+            wait += 1
+            if wait >= patience and rate > float32(min_lr):
+                rate = float(float32(max(rate * factor, min_lr)))
+                reductions.append(epoch)
+                cooldown_counter = cooldown
+                wait = 0
+        rates.append(rate)
+    return PlateauDecisions(np.array(rates, dtype=np.float64), tuple(reductions))
+
+
+def torch_reduce_on_plateau(
+    metric_values,
+    initial_learning_rate: float,
+    *,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+) -> PlateauDecisions:
+    """The rates ``torch.optim.lr_scheduler.ReduceLROnPlateau`` sets for ``metric_values``.
+
+    ``scheduler.step(m)`` is called once at the end of each epoch. An epoch improves
+    when it beats ``best * (1 + threshold)`` (``"rel"``, mode ``"max"``) or
+    ``best + threshold`` (``"abs"``), mirrored for ``"min"``; the rate is lowered
+    when the epochs without improvement exceed ``patience``, unless the change would
+    be at most ``eps``. Checked against PyTorch 2.13 (tools/reference_torch_plateau.py).
+    """
+    values, rate = _validated(
+        metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr
+    )
+    if threshold_mode not in THRESHOLD_MODES:
+        raise ValueError(f"threshold_mode must be one of {THRESHOLD_MODES}, got {threshold_mode!r}")
+    if not threshold >= 0:
+        raise ValueError(f"threshold must be >= 0, got {threshold!r}")
+    if not eps >= 0:
+        raise ValueError(f"eps must be >= 0, got {eps!r}")
+    best = -math.inf if mode == "max" else math.inf
+    bad_epochs = cooldown_counter = 0
+    rates, reductions = [rate], []
+    for epoch, value in enumerate(values, start=1):
+        if mode == "max":
+            bar = best * (1.0 + threshold) if threshold_mode == "rel" else best + threshold
+            improved = value > bar
+        else:
+            bar = best * (1.0 - threshold) if threshold_mode == "rel" else best - threshold
+            improved = value < bar
+        if improved:
+            best = value
+            bad_epochs = 0
+        else:
+            bad_epochs += 1
+        if cooldown_counter > 0:
+            cooldown_counter -= 1
+            bad_epochs = 0
+        if bad_epochs > patience:
+            lowered = max(rate * factor, min_lr)
+            if rate - lowered > eps:
+                rate = lowered
+                reductions.append(epoch)
+            cooldown_counter = cooldown
+            bad_epochs = 0
+        rates.append(rate)
+    return PlateauDecisions(np.array(rates, dtype=np.float64), tuple(reductions))
+
+
+def _validated(metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr):
+    """The metric values as a 1-D float64 array and the initial rate, or a ValueError."""
+    values = np.asarray(metric_values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(
+            f"metric_values must be a 1-D sequence (one value per epoch), got shape {values.shape}"
+        )
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    for name, count in (("patience", patience), ("cooldown", cooldown)):
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {count!r}")
+    if not initial_learning_rate > 0:
+        raise ValueError(f"initial_learning_rate must be > 0, got {initial_learning_rate!r}")
+    if not min_lr >= 0:
+        raise ValueError(f"min_lr must be >= 0, got {min_lr!r}")
+    return values, float(initial_learning_rate)
