@@ -502,10 +502,24 @@ def test_fit_then_save_and_load_keeps_the_schedule(name, tmp_path):
     ],
     ids=["exponential_cyclical", "noisy_linear_cosine", "chained_wsd_one_cycle"],
 )
-def test_fit_under_jit_compile(make):
+def test_fit_under_jit_compile(make, without_op_determinism):
     schedule = make()
-    _, rates = fit_learning_rates(schedule, jit_compile=True, steps=8)
+    model, rates = fit_learning_rates(schedule, jit_compile=True, steps=8)
+    assert model.jit_compile is True, "Keras fell back to jit_compile=False: XLA was not tested"
     assert_relative(rates, curve(schedule, 8), 1e-6)
+
+
+@pytest.fixture
+def without_op_determinism():
+    """Keras silently turns jit_compile off while TF op determinism is on (lrlab.notebook.setup
+    turns it on, and a test earlier in the session may have called it)."""
+    from tensorflow.python.framework import config
+
+    was_enabled = config.is_op_determinism_enabled()
+    config.disable_op_determinism()
+    yield
+    if was_enabled:
+        config.enable_op_determinism()
 
 
 # --- bad arguments ------------------------------------------------------------------------
