@@ -31,8 +31,9 @@ $(DATA)/.complete: | $(STAMP)
 
 data: $(DATA)/.complete
 
+# (root, as in a container, needs --allow-root)
 lab: $(STAMP) data
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## everything: unit tests, then every notebook executed and checked by nbval
 test: $(STAMP) data
