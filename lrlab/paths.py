@@ -27,5 +27,5 @@ def figures_dir() -> Path:
 
 
 def default_data_dir() -> Path:
-    """``$LRLAB_DATA_DIR`` if set, else ``<project root>/data/gtsrb-tiny`` (filled by ``make data``)."""
+    """``$LRLAB_DATA_DIR`` if set, else ``<project root>/data/gtsrb-tiny`` (``make data``)."""
     return Path(os.environ.get("LRLAB_DATA_DIR") or project_root() / "data" / "gtsrb-tiny")

@@ -39,11 +39,18 @@ def savefig(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
     os.close(handle)
     try:
         fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def learning_rate_curve(schedule, steps) -> np.ndarray:
@@ -118,7 +125,7 @@ def display_metrics(history, title: str | None = None):
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6))
     axes = np.atleast_1d(axes)
     epochs = np.arange(1, len(logs["loss"]) + 1)
-    for ax, (key, label) in zip(axes, panels):
+    for ax, (key, label) in zip(axes, panels, strict=True):
         ax.plot(epochs, logs[key], marker="o", ms=3, label="train" if key != lr_key else None)
         if f"val_{key}" in logs:
             ax.plot(epochs, logs[f"val_{key}"], marker="o", ms=3, label="validation")

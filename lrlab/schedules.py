@@ -49,6 +49,7 @@ __all__ = [
     "WarmupStableDecay",
     "LinearRamp",
     "ChainedSchedule",
+    "torch_equivalent",
 ]
 
 _register = keras.saving.register_keras_serializable(package="lrlab")
@@ -1210,3 +1211,95 @@ class ChainedSchedule(keras.optimizers.schedules.LearningRateSchedule):
             for s in config["schedules"]
         ]
         return cls(**config)
+
+
+# --- PyTorch's schedulers in Keras ---------------------------------------------------------
+
+_KERAS_SCHEDULES = keras.optimizers.schedules
+
+
+def _torch_multiplicative(lr_lambda, base):
+    """MultiplicativeLR: base * lr_lambda(1) * ... * lr_lambda(step), for a step or an array."""
+
+    def learning_rate(step):
+        steps = np.asarray(step)
+        rates = [math.prod(map(lr_lambda, range(1, int(k) + 1)), start=base) for k in steps.ravel()]
+        return np.reshape(rates, steps.shape)
+
+    return learning_rate
+
+
+def torch_equivalent(scheduler: str, learning_rate, arguments: dict):
+    """The Keras or lrlab schedule (or function of the step) equal to a PyTorch scheduler.
+
+    ``scheduler`` is the name of a ``torch.optim.lr_scheduler`` class, ``learning_rate``
+    the optimizer's rate, ``arguments`` the scheduler's constructor arguments by their
+    torch names (``LambdaLR``/``MultiplicativeLR`` take the ``lr_lambda`` callable;
+    ``SequentialLR``/``ChainedScheduler`` take ``schedulers`` as a list of
+    ``(name, arguments)`` pairs). The result at Keras step k equals torch's rate for
+    optimizer step k (``get_last_lr()`` after k calls of ``scheduler.step()``, each after
+    ``optimizer.step()``): proven against torch 2.13 in ``tests/test_schedules.py``.
+    Pass ``np.float64`` values for float64 parity. ``ReduceLROnPlateau`` is a rule on a
+    metric, not a function of the step: see ``lrlab.plateau``.
+    """
+    base = learning_rate
+    args = arguments
+    if scheduler == "StepLR":
+        return _KERAS_SCHEDULES.ExponentialDecay(
+            base, args["step_size"], args["gamma"], staircase=True
+        )
+    if scheduler == "MultiStepLR":
+        # torch lowers the rate at step m; PiecewiseConstantDecay switches after step m - 1.
+        values = [base * args["gamma"] ** i for i in range(len(args["milestones"]) + 1)]
+        return _KERAS_SCHEDULES.PiecewiseConstantDecay([m - 1 for m in args["milestones"]], values)
+    if scheduler == "ConstantLR":
+        # torch restores the rate at step total_iters: the switch is after total_iters - 1.
+        values = [base * args["factor"], base]
+        return _KERAS_SCHEDULES.PiecewiseConstantDecay([args["total_iters"] - 1], values)
+    if scheduler == "LinearLR":
+        start, end = base * args["start_factor"], base * args["end_factor"]
+        return LinearRamp(start, end, args["total_iters"])
+    if scheduler == "ExponentialLR":
+        return _KERAS_SCHEDULES.ExponentialDecay(base, 1, args["gamma"])
+    if scheduler == "PolynomialLR":
+        zero = base * 0  # keeps base's dtype (float64 stays float64)
+        return _KERAS_SCHEDULES.PolynomialDecay(
+            base, args["total_iters"], zero, power=args["power"]
+        )
+    if scheduler == "CosineAnnealingLR":
+        return _KERAS_SCHEDULES.CosineDecay(base, args["T_max"], alpha=args["eta_min"] / base)
+    if scheduler == "CosineAnnealingWarmRestarts":
+        return _KERAS_SCHEDULES.CosineDecayRestarts(
+            base, args["T_0"], t_mul=args["T_mult"], m_mul=base / base, alpha=args["eta_min"] / base
+        )
+    if scheduler == "CyclicLR":
+        bounds = (args["base_lr"], args["max_lr"], args["step_size_up"])
+        if args["mode"] == "exp_range":
+            return ExponentialCyclicalLearningRate(*bounds, gamma=args["gamma"])
+        modes = {
+            "triangular": TriangularCyclicalLearningRate,
+            "triangular2": Triangular2CyclicalLearningRate,
+        }
+        return modes[args["mode"]](*bounds)
+    if scheduler == "OneCycleLR":
+        options = ("pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase")
+        return OneCycle(
+            args["max_lr"], args["total_steps"], **{k: args[k] for k in options if k in args}
+        )
+    if scheduler == "SequentialLR":
+        children = [torch_equivalent(name, base, child) for name, child in args["schedulers"]]
+        return ChainedSchedule(children, args["milestones"])
+    if scheduler == "ChainedScheduler":
+        # each child multiplies the rate by its own factor: its schedule on a base rate of 1
+        factors = [torch_equivalent(name, base / base, child) for name, child in args["schedulers"]]
+        return lambda step: base * math.prod(factor(step) for factor in factors)
+    if scheduler == "LambdaLR":
+        return lambda step: base * args["lr_lambda"](step)
+    if scheduler == "MultiplicativeLR":
+        return _torch_multiplicative(args["lr_lambda"], base)
+    known = (
+        "StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, "
+        "CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, SequentialLR, "
+        "ChainedScheduler, LambdaLR, MultiplicativeLR"
+    )
+    raise ValueError(f"scheduler must be one of {known}; got {scheduler!r}")

@@ -27,6 +27,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -204,37 +205,80 @@ class EpochLog(keras.callbacks.Callback):
         )
 
 
-def train_once(schedule_name: str, seed: int, args: argparse.Namespace) -> dict:
-    """Train one (schedule, seed) run, save its figure and history; return its results row."""
-    run_name = f"{schedule_name}_seed{seed}"
+@dataclass
+class Run:
+    """What one training run produced (``fit_schedule``)."""
+
+    model: keras.Model
+    history: keras.callbacks.History
+    data: object  # lrlab.data.load_gtsrb's result
+    learning_rate: object  # the float or schedule object given to Adam
+    schedule_callbacks: list
+    steps_per_epoch: int
+    seconds: float
+
+
+def fit_schedule(
+    schedule_name: str,
+    seed: int,
+    data_dir,
+    epochs: int,
+    learning_rate: float,
+    batch_size: int = 32,
+    group_by_track: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+) -> Run:
+    """Train one (schedule, seed) run: seeds, a fresh data pipeline and ConvNet, Adam, the schedule.
+
+    The command line and lesson 08 both train through this function, so a run of the
+    lesson and ``python -m lrlab.train`` with the same arguments are the same run. The
+    history has the rate of every epoch in ``"lr"`` (``LearningRateLogger``).
+    """
+    if schedule_name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule_name!r}; choose from {', '.join(SCHEDULES)}")
     keras.backend.clear_session()  # free the previous run's model and graphs
     notebook.setup(seed=seed)
-    data = load_gtsrb(
-        args.data_dir, batch_size=args.batch_size, seed=seed, group_by_track=args.group_by_track
-    )
+    data = load_gtsrb(data_dir, batch_size=batch_size, seed=seed, group_by_track=group_by_track)
     if data.validation is None:
         raise ValueError(
-            f"{args.data_dir} has too few images per class for a validation split "
+            f"{data_dir} has too few images per class for a validation split "
             f"({data.num_train} training images): every run is judged on validation accuracy"
         )
-    steps_per_epoch = math.ceil(data.num_train / args.batch_size)
-    rate, schedule_callbacks = SCHEDULES[schedule_name](
-        args.learning_rate, steps_per_epoch, args.epochs
-    )
+    steps_per_epoch = math.ceil(data.num_train / batch_size)
+    rate, schedule_callbacks = SCHEDULES[schedule_name](learning_rate, steps_per_epoch, epochs)
     model = compile_classifier(build_convnet(), keras.optimizers.Adam(rate))
-    logger.info("%s: %s, %d steps per epoch", run_name, data.source, steps_per_epoch)
-
     started = time.perf_counter()
     history = model.fit(
         data.train,
         validation_data=data.validation,
-        epochs=args.epochs,
+        epochs=epochs,
         shuffle=False,  # data.train reshuffles itself every epoch (seeded)
-        callbacks=[*schedule_callbacks, LearningRateLogger(), EpochLog(run_name, args.epochs)],
-        verbose=0 if args.quiet else 1,
+        callbacks=[*schedule_callbacks, LearningRateLogger(), *callbacks],
+        verbose=verbose,
     )
     seconds = time.perf_counter() - started
+    return Run(model, history, data, rate, schedule_callbacks, steps_per_epoch, seconds)
+
+
+def train_once(schedule_name: str, seed: int, args: argparse.Namespace) -> dict:
+    """Train one (schedule, seed) run, save its figure and history; return its results row."""
+    run_name = f"{schedule_name}_seed{seed}"
+    logger.info("%s: data %s", run_name, args.data_dir)
+    run = fit_schedule(
+        schedule_name,
+        seed,
+        args.data_dir,
+        args.epochs,
+        args.learning_rate,
+        batch_size=args.batch_size,
+        group_by_track=args.group_by_track,
+        callbacks=[EpochLog(run_name, args.epochs)],
+        verbose=0 if args.quiet else 1,
+    )
+    model, history, data, seconds = run.model, run.history, run.data, run.seconds
     logs = history.history
+    logger.info("%s: %s, %d steps per epoch", run_name, data.source, run.steps_per_epoch)
 
     fig = display_metrics(history, title=f"{schedule_name}, seed {seed}")
     savefig(fig, f"{run_name}_metrics", folder=args.output_dir)

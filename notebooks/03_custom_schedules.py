@@ -58,15 +58,13 @@ from lrlab.plateau import torch_reduce_on_plateau
 from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
 from lrlab.schedules import (
     ChainedSchedule,
-    ExponentialCyclicalLearningRate,
     LinearRamp,
     OneCycle,
     RampSustainDecay,
     StepDecay,
-    Triangular2CyclicalLearningRate,
-    TriangularCyclicalLearningRate,
     WarmupStableDecay,
     ramp_sustain_decay,
+    torch_equivalent,
 )
 
 notebook.setup(seed=0)
@@ -528,17 +526,14 @@ Markdown("\n".join(rows))
 # PyTorch steps a scheduler by calling `scheduler.step()` after `optimizer.step()`; a Keras
 # schedule is a function of `optimizer.iterations`. `tools/reference_torch.py` recorded with
 # PyTorch 2.13 the rate of every optimizer step k for a set of cases, which is exactly what
-# the Keras equivalent returns at step k. Evaluated in float64 (`np.float64` arguments, so
-# that Keras does not round through float32):
+# the Keras equivalent returns at step k. `lrlab.schedules.torch_equivalent(name,
+# learning_rate, arguments)` builds the equivalent of the table from a scheduler's torch
+# arguments (use it to translate your own PyTorch code). Evaluated in float64 (`np.float64`
+# arguments, so that Keras does not round through float32):
 
 # %%
 reference_folder = project_root() / "tests" / "reference"
 torch_reference = json.loads((reference_folder / "torch_schedulers.json").read_text())
-f64 = np.float64
-CYCLIC_MODES = {
-    "triangular": TriangularCyclicalLearningRate,
-    "triangular2": Triangular2CyclicalLearningRate,
-}
 # JSON holds no functions: the reference names each lr_lambda by its source.
 LR_LAMBDAS = {
     "lambda epoch: 0.95 ** epoch": lambda step: 0.95**step,
@@ -546,60 +541,18 @@ LR_LAMBDAS = {
 }
 
 
-def keras_equivalent(scheduler, learning_rate, arguments):
-    """The Keras or lrlab schedule, or function of the step, that the table gives for torch's."""
-    eta, a = f64(learning_rate), arguments
-    if scheduler == "StepLR":
-        return schedules.ExponentialDecay(eta, a["step_size"], f64(a["gamma"]), staircase=True)
-    if scheduler == "MultiStepLR":
-        values = [eta * f64(a["gamma"]) ** i for i in range(len(a["milestones"]) + 1)]
-        return schedules.PiecewiseConstantDecay([m - 1 for m in a["milestones"]], values)
-    if scheduler == "ConstantLR":
-        values = [eta * f64(a["factor"]), eta]
-        return schedules.PiecewiseConstantDecay([a["total_iters"] - 1], values)
-    if scheduler == "LinearLR":
-        return LinearRamp(
-            eta * f64(a["start_factor"]), eta * f64(a["end_factor"]), a["total_iters"]
-        )
-    if scheduler == "ExponentialLR":
-        return schedules.ExponentialDecay(eta, 1, f64(a["gamma"]))
-    if scheduler == "PolynomialLR":
-        return schedules.PolynomialDecay(
-            eta, a["total_iters"], end_learning_rate=0.0, power=f64(a["power"])
-        )
-    if scheduler == "CosineAnnealingLR":
-        return schedules.CosineDecay(eta, a["T_max"], alpha=f64(a["eta_min"]) / eta)
-    if scheduler == "CosineAnnealingWarmRestarts":
-        alpha = f64(a["eta_min"]) / eta
-        return schedules.CosineDecayRestarts(
-            eta, a["T_0"], t_mul=f64(a["T_mult"]), m_mul=1.0, alpha=alpha
-        )
-    if scheduler == "CyclicLR":
-        bounds = (f64(a["base_lr"]), f64(a["max_lr"]), a["step_size_up"])
-        if a["mode"] == "exp_range":
-            return ExponentialCyclicalLearningRate(*bounds, gamma=f64(a["gamma"]))
-        return CYCLIC_MODES[a["mode"]](*bounds)
-    if scheduler == "OneCycleLR":
-        options = ("pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase")
-        return OneCycle(f64(a["max_lr"]), a["total_steps"], **{k: a[k] for k in options if k in a})
-    if scheduler == "SequentialLR":
-        children = [
-            keras_equivalent(child, learning_rate, child_arguments)
-            for child, child_arguments in a["schedulers"]
-        ]
-        return ChainedSchedule(children, a["milestones"])
-    if scheduler == "ChainedScheduler":
-        factors = [
-            keras_equivalent(child, 1.0, child_arguments)
-            for child, child_arguments in a["schedulers"]
-        ]
-        return lambda step: eta * math.prod(factor(step) for factor in factors)
-    if scheduler == "LambdaLR":
-        lr_lambda = LR_LAMBDAS[a["lr_lambda"]]
-        return lambda step: eta * lr_lambda(step)
-    if scheduler == "MultiplicativeLR":  # the recorded case has a constant factor
-        return schedules.ExponentialDecay(eta, 1, f64(LR_LAMBDAS[a["lr_lambda"]](1)))
-    raise ValueError(f"no equivalent written for {scheduler}")
+def as_torch_arguments(recorded):
+    """Recorded arguments as `torch_equivalent` takes them: floats as np.float64, functions."""
+    arguments = {}
+    for key, value in recorded.items():
+        if key == "lr_lambda":
+            value = LR_LAMBDAS[value]
+        elif key == "schedulers":
+            value = [(name, as_torch_arguments(child)) for name, child in value]
+        elif isinstance(value, float):
+            value = np.float64(value)
+        arguments[key] = value
+    return arguments
 
 
 def relative_error(values, reference):
@@ -614,8 +567,10 @@ def relative_error(values, reference):
 
 errors = {}
 for case in torch_reference["cases"]:
-    schedule = keras_equivalent(
-        case["scheduler"], case["optimizer_learning_rate"], case["arguments"]
+    schedule = torch_equivalent(
+        case["scheduler"],
+        np.float64(case["optimizer_learning_rate"]),
+        as_torch_arguments(case["arguments"]),
     )
     torch_rates = case["learning_rates"]
     errors.setdefault(case["scheduler"], []).append(
@@ -652,7 +607,7 @@ for scheduler in torch_classes:
 
 power_case = next(case for case in torch_reference["cases"] if case["scheduler"] == "LambdaLR")
 exponential_decay = schedules.ExponentialDecay(
-    f64(power_case["optimizer_learning_rate"]), 1, f64(0.95)
+    np.float64(power_case["optimizer_learning_rate"]), 1, np.float64(0.95)
 )
 power_error = relative_error(
     learning_rate_curve(exponential_decay, len(power_case["learning_rates"])),

@@ -42,6 +42,7 @@ def _exercises(lesson: Path) -> list[tuple[str, str]]:
 
 
 EXERCISES = [(lesson, pair) for lesson in LESSONS for pair in _exercises(lesson)]
+EXERCISE_IDS = [f"{lesson.stem}-{index}" for index, (lesson, _) in enumerate(EXERCISES)]
 
 RUNNER = textwrap.dedent(
     """
@@ -61,7 +62,9 @@ RUNNER = textwrap.dedent(
 
 
 def _run(pairs: list[tuple[str, str]]) -> list[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    env = dict(
+        os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0"
+    )
     done = subprocess.run(
         [sys.executable, "-c", RUNNER],
         input=json.dumps(pairs),
@@ -88,16 +91,18 @@ def verdicts():
     return outputs[: len(EXERCISES)], outputs[len(EXERCISES) :]
 
 
-@pytest.mark.parametrize("index", range(len(EXERCISES)), ids=[f"{l.stem}-{i}" for i, (l, _) in enumerate(EXERCISES)])
+@pytest.mark.parametrize("index", range(len(EXERCISES)), ids=EXERCISE_IDS)
 def test_unfilled_exercise_says_not_implemented_yet(verdicts, index):
     output = verdicts[0][index]
     assert "not implemented yet" in output, f"scaffold output was: {output!r}"
 
 
-@pytest.mark.parametrize("index", range(len(EXERCISES)), ids=[f"{l.stem}-{i}" for i, (l, _) in enumerate(EXERCISES)])
+@pytest.mark.parametrize("index", range(len(EXERCISES)), ids=EXERCISE_IDS)
 def test_solution_passes_its_check(verdicts, index):
     output = verdicts[1][index]
-    assert "correct:" in output and "not right yet" not in output, f"solution output was: {output!r}"
+    assert "correct:" in output and "not right yet" not in output, (
+        f"solution output was: {output!r}"
+    )
 
 
 def test_scaffold_keeps_signature_docstring_and_imports():

@@ -19,7 +19,7 @@ NOTEBOOKS = ROOT / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
 REPOSITORY = "lrlab-course/lrlab"
 
-COLAB_CELL = '''\
+COLAB_CELL = """\
 # On Colab only: install lrlab from the repository and fetch the data (`make lab` did both elsewhere).
 import sys
 
@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
 
     repository = "https://github.com/lrlab-course/lrlab"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"lrlab @ git+{repository}"], check=True)
-    subprocess.run([sys.executable, "-m", "lrlab.data", "fetch", "--dest", "data/gtsrb-tiny"], check=True)'''
+    subprocess.run([sys.executable, "-m", "lrlab.data", "fetch", "--dest", "data/gtsrb-tiny"], check=True)"""
 
 
 def _cells(notebook):
@@ -81,7 +81,9 @@ def test_lesson_opens_with_title_badge_and_colab_cell(lesson):
         f"{lesson.name}: the first cell must be markdown starting '# {number} · Title'"
     )
     badge = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{lesson.stem}.ipynb"
-    assert badge in title.source, f"{lesson.name}: the title cell needs the Colab badge linking {badge}"
+    assert badge in title.source, (
+        f"{lesson.name}: the title cell needs the Colab badge linking {badge}"
+    )
     assert colab.cell_type == "code" and colab.source.strip() == COLAB_CELL, (
         f"{lesson.name}: the second cell must be the standard Colab cell (see tests/test_notebooks.py)"
     )

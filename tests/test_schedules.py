@@ -37,6 +37,7 @@ from lrlab.schedules import (
     TriangularCyclicalLearningRate,
     WarmupStableDecay,
     ramp_sustain_decay,
+    torch_equivalent,
 )
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -148,79 +149,27 @@ TORCH_LR_LAMBDAS = {
 }
 
 
-def multiplicative_rate(lr_lambda, base):
-    """MultiplicativeLR as a function of the step: base * lr_lambda(1) * ... * lr_lambda(step)."""
+def torch_arguments(arguments):
+    """A case's recorded arguments as torch_equivalent takes them: floats as np.float64, each
+    lr_lambda as its function, children of combined schedulers likewise."""
+    converted = {}
+    for key, value in arguments.items():
+        if key == "lr_lambda":
+            converted[key] = TORCH_LR_LAMBDAS[value]
+        elif key == "schedulers":
+            converted[key] = [(name, torch_arguments(child)) for name, child in value]
+        elif isinstance(value, float):
+            converted[key] = F64(value)
+        else:
+            converted[key] = value
+    return converted
 
-    def learning_rate(steps):
-        return np.array([math.prod(map(lr_lambda, range(1, k + 1)), start=base) for k in steps])
 
-    return learning_rate
-
-
-def nearest_schedule(name, learning_rate, arguments):
-    """The lrlab or Keras schedule, or function of the step, equal to a torch scheduler."""
-    base = F64(learning_rate)
-    if name == "OneCycleLR":
-        options = ("pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase")
-        kwargs = {key: arguments[key] for key in options if key in arguments}
-        return OneCycle(F64(arguments["max_lr"]), arguments["total_steps"], **kwargs)
-    if name == "CyclicLR":
-        bounds = (F64(arguments["base_lr"]), F64(arguments["max_lr"]), arguments["step_size_up"])
-        if arguments["mode"] == "triangular":
-            return TriangularCyclicalLearningRate(*bounds)
-        if arguments["mode"] == "triangular2":
-            return Triangular2CyclicalLearningRate(*bounds)
-        return ExponentialCyclicalLearningRate(*bounds, gamma=F64(arguments["gamma"]))
-    if name == "StepLR":
-        return KERAS.ExponentialDecay(
-            base, arguments["step_size"], F64(arguments["gamma"]), staircase=True
-        )
-    if name == "MultiStepLR":
-        # torch lowers the rate at step m; PiecewiseConstantDecay switches after step <= m - 1.
-        milestones = arguments["milestones"]
-        values = [base * F64(arguments["gamma"]) ** i for i in range(len(milestones) + 1)]
-        return KERAS.PiecewiseConstantDecay([m - 1 for m in milestones], values)
-    if name == "ConstantLR":
-        # torch restores the rate at step total_iters, so the switch is after total_iters - 1.
-        factor = F64(arguments["factor"])
-        return KERAS.PiecewiseConstantDecay([arguments["total_iters"] - 1], [base * factor, base])
-    if name == "LinearLR":
-        start, end = F64(arguments["start_factor"]), F64(arguments["end_factor"])
-        return LinearRamp(base * start, base * end, arguments["total_iters"])
-    if name == "ExponentialLR":
-        return KERAS.ExponentialDecay(base, 1, F64(arguments["gamma"]))
-    if name == "CosineAnnealingLR":
-        return KERAS.CosineDecay(base, arguments["T_max"], alpha=F64(arguments["eta_min"]) / base)
-    if name == "CosineAnnealingWarmRestarts":
-        return KERAS.CosineDecayRestarts(
-            base,
-            arguments["T_0"],
-            t_mul=F64(arguments["T_mult"]),
-            m_mul=F64(1.0),
-            alpha=F64(arguments["eta_min"]) / base,
-        )
-    if name == "PolynomialLR":
-        power = F64(arguments["power"])
-        return KERAS.PolynomialDecay(base, arguments["total_iters"], F64(0.0), power=power)
-    if name == "SequentialLR":
-        children = [
-            nearest_schedule(child, learning_rate, child_arguments)
-            for child, child_arguments in arguments["schedulers"]
-        ]
-        return ChainedSchedule(children, arguments["milestones"])
-    if name == "ChainedScheduler":
-        # Each child multiplies the rate by its factor, the child's schedule on a base rate of 1.
-        factors = [
-            nearest_schedule(child, 1.0, child_arguments)
-            for child, child_arguments in arguments["schedulers"]
-        ]
-        return lambda step: base * math.prod(factor(step) for factor in factors)
-    if name == "LambdaLR":
-        lr_lambda = TORCH_LR_LAMBDAS[arguments["lr_lambda"]]
-        return lambda step: base * lr_lambda(step)
-    if name == "MultiplicativeLR":
-        return multiplicative_rate(TORCH_LR_LAMBDAS[arguments["lr_lambda"]], base)
-    raise AssertionError(f"no schedule for {name}")
+def nearest_schedule(case):
+    """lrlab.schedules.torch_equivalent of a recorded torch case, in float64."""
+    return torch_equivalent(
+        case["scheduler"], F64(case["optimizer_learning_rate"]), torch_arguments(case["arguments"])
+    )
 
 
 def test_torch_reference_records_its_version():
@@ -229,9 +178,7 @@ def test_torch_reference_records_its_version():
 
 @pytest.mark.parametrize("case", TORCH["cases"], ids=lambda case: case["name"])
 def test_schedules_equal_pytorch(case):
-    schedule = nearest_schedule(
-        case["scheduler"], case["optimizer_learning_rate"], case["arguments"]
-    )
+    schedule = nearest_schedule(case)
     expected = case["learning_rates"]
     assert_relative(curve(schedule, len(expected)), expected, 1e-12)
     if "momenta" in case:
@@ -725,3 +672,15 @@ def test_one_cycle_momentum_rejects_optimizers_it_cannot_cycle(optimizer, messag
         model.fit(
             np.ones((4, 3)), np.ones((4, 1)), verbose=0, callbacks=[OneCycleMomentum(schedule)]
         )
+
+
+def test_torch_equivalent_names_the_schedulers_it_knows():
+    with pytest.raises(ValueError, match="scheduler must be one of StepLR"):
+        torch_equivalent("ReduceLROnPlateau", 0.1, {})
+
+
+def test_torch_multiplicative_takes_one_step_or_many():
+    # MultiplicativeLR with factor 0.5: 0.1 * 0.5 ** k, at one step or at an array of steps.
+    schedule = torch_equivalent("MultiplicativeLR", F64(0.1), {"lr_lambda": lambda epoch: 0.5})
+    assert float(schedule(3)) == 0.1 * 0.5**3
+    np.testing.assert_array_equal(schedule(np.arange(4)), 0.1 * 0.5 ** np.arange(4))

@@ -25,7 +25,9 @@ SOLUTION_TAG = "solution"
 def scaffold_source(source: str) -> str:
     """The cell ``source`` with the body of every top-level function replaced by a placeholder."""
     tree = ast.parse(source)
-    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions = [
+        node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
     if not functions:
         raise ValueError("a cell tagged 'solution' must define at least one function")
     lines = source.splitlines()
@@ -55,7 +57,9 @@ def learner_copy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         if SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
             cell.source = scaffold_source(cell.source)
-            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SOLUTION_TAG] + ["exercise"]
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SOLUTION_TAG] + [
+                "exercise"
+            ]
         cell.outputs = []
         cell.execution_count = None
     return copy
@@ -76,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         tmp = target.with_suffix(".ipynb.tmp")
         nbformat.write(learner_copy(notebook), tmp)
         tmp.replace(target)
-        exercises = sum(SOLUTION_TAG in c.get("metadata", {}).get("tags", []) for c in notebook.cells)
+        exercises = sum(
+            SOLUTION_TAG in c.get("metadata", {}).get("tags", []) for c in notebook.cells
+        )
         print(f"{target}: {exercises} exercise(s)")
     return 0
 
