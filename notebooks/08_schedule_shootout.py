@@ -70,7 +70,7 @@ from lrlab.models import build_convnet, compile_classifier
 from lrlab.paths import default_data_dir, project_root
 from lrlab.plateau import keras_reduce_on_plateau, torch_reduce_on_plateau
 from lrlab.plotting import learning_rate_curve, savefig
-from lrlab.train import SCHEDULES
+from lrlab.train import SCHEDULES, fit_schedule
 
 notebook.setup(seed=0)
 
@@ -382,27 +382,17 @@ class EpochClock(keras.callbacks.Callback):
 
 
 def run_schedule(name, seed, peak_rate):
-    """One run, as `python -m lrlab.train` makes it: seeds, fresh data pipeline, fresh model."""
-    keras.backend.clear_session()  # forget the previous run's model and graphs
-    notebook.setup(seed=seed)
-    run_data = load_gtsrb(data_dir, batch_size=batch_size, seed=seed, group_by_track=True)
-    steps = math.ceil(run_data.num_train / batch_size)
-    rate, schedule_callbacks = SCHEDULES[name](peak_rate, steps, epochs)
-    model = compile_classifier(build_convnet(), keras.optimizers.Adam(rate))
-    history = model.fit(
-        run_data.train,
-        validation_data=run_data.validation,
-        epochs=epochs,
-        shuffle=False,
-        callbacks=[*schedule_callbacks, LearningRateLogger(), EpochClock()],
-        verbose=0,
+    """One run, exactly as `python -m lrlab.train` makes it (`lrlab.train.fit_schedule`)."""
+    run = fit_schedule(
+        name, seed, data_dir, epochs, peak_rate, batch_size=batch_size, group_by_track=True,
+        callbacks=[EpochClock()],
     )
     return {
-        "logs": history.history,
-        "test_accuracy": model.evaluate(run_data.test, verbose=0, return_dict=True)["accuracy"],
-        "rate": rate,
-        "callbacks": schedule_callbacks,
-        "steps_per_epoch": steps,
+        "logs": run.history.history,
+        "test_accuracy": run.model.evaluate(run.data.test, verbose=0, return_dict=True)["accuracy"],
+        "rate": run.learning_rate,
+        "callbacks": run.schedule_callbacks,
+        "steps_per_epoch": run.steps_per_epoch,
     }
 
 
