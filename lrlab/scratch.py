@@ -20,6 +20,7 @@ Keras optimiser on the same loss, for comparison. Only ``keras_trajectory`` impo
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,7 +194,7 @@ def _flag(value, name: str) -> bool:
     return bool(value)
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """The contract every optimiser here shares.
 
     ``learning_rate`` is a number >= 0 or a function of the step index; a Keras or
@@ -257,9 +258,9 @@ class Optimizer:
         """The state before the first step, for parameters of shape ``shape``."""
         return {}
 
+    @abc.abstractmethod
     def update(self, params, grads, learning_rate: float, step_index: int) -> np.ndarray:
         """The update rule: the new parameters after one step at rate ``learning_rate``."""
-        raise NotImplementedError
 
 
 class SGD(Optimizer):
