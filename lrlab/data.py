@@ -479,9 +479,12 @@ class GTSRBData:
 
     def summary(self) -> str:
         """One line for a notebook: which data, how many images per split, image size, classes."""
-        extras = (", cropped to the ROI" if self.crop_roi else "") + (
-            ", validation split by track" if self.group_by_track else ""
-        )
+        split = ""
+        if self.num_validation:
+            split = ", validation split by track" if self.group_by_track else (
+                ", validation split image by image"
+            )
+        extras = (", cropped to the ROI" if self.crop_roi else "") + split
         return (
             f"Data: {self.source}: {self.num_train} train / {self.num_validation} validation / "
             f"{self.num_test} test images, {self.image_size}x{self.image_size}, "
@@ -507,14 +510,19 @@ def load_gtsrb(
     validation_split: float = 0.2,
     seed: int = 0,
     crop_roi: bool = False,
-    group_by_track: bool = False,
+    group_by_track: bool | None = None,
     cache: bool = True,
 ) -> GTSRBData:
     """GTSRB as batched ``tf.data`` datasets of (float32 image in [0, 1], int32 ClassId).
 
     Every image is decoded once into memory (resized to ``image_size`` square, cropped to its
     ROI first when ``crop_roi``). The training folder is split by ``split_train_validation``
-    (stratified, seeded; whole tracks with ``group_by_track``). ``train`` is reshuffled at
+    (stratified, seeded). By default (``group_by_track=None``) whole tracks move, so that no
+    physical sign is in both training and validation, whenever every training file is named
+    ``<track>_<frame>.<ext>`` (GTSRB's own names); where some are not, it prints a note and
+    splits image by image. ``True`` requires tracks (a ValueError where names lack them);
+    ``False`` always splits image by image (frames of one sign then land on both sides and
+    validation accuracy reads too high). ``train`` is reshuffled at
     every pass by a shuffle seeded with ``seed``: its n-th pass (the n-th epoch of a first
     ``fit``) has the same order on every run. ``validation`` and ``test`` keep file order;
     ``validation`` is None when ``validation_split`` is 0, ``test`` when there is no test part.
@@ -527,15 +535,24 @@ def load_gtsrb(
     test_records = list_images(data_dir, "test")
     if crop_roi:
         _require_rois(train_records + test_records, data_dir)
+    if group_by_track not in (None, True, False):
+        raise TypeError(f"group_by_track must be None, True or False, got {group_by_track!r}")
     tracks = None
-    if group_by_track:
+    if group_by_track is not False:
         unnamed = [r.path.name for r in train_records if r.track is None]
-        if unnamed:
+        if unnamed and group_by_track:
             raise ValueError(
                 f"group_by_track=True needs training files named <track>_<frame>.<ext>, and "
                 f"{len(unnamed)} in {data_dir} are not (e.g. {unnamed[0]!r})"
             )
-        tracks = [r.track for r in train_records]
+        if unnamed:
+            print(
+                f"Note: {len(unnamed)} training files in {data_dir} are not named "
+                f"<track>_<frame>.<ext> (e.g. {unnamed[0]!r}), so validation is split image by "
+                "image, not by track: frames of one sign may be on both sides."
+            )
+        else:
+            tracks = [r.track for r in train_records]
     labels = np.array([r.label for r in train_records], dtype=np.int32)
     train_indices, validation_indices = split_train_validation(
         labels, validation_split, seed, tracks
@@ -566,7 +583,7 @@ def load_gtsrb(
         source=describe_source(data_dir),
         image_size=image_size,
         crop_roi=bool(crop_roi),
-        group_by_track=bool(group_by_track),
+        group_by_track=tracks is not None,
     )
 
 

@@ -225,7 +225,7 @@ def fit_schedule(
     epochs: int,
     learning_rate: float,
     batch_size: int = 32,
-    group_by_track: bool = False,
+    group_by_track: bool | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
 ) -> Run:
@@ -387,10 +387,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output-dir", type=Path, default=Path("results"), help="default: %(default)s"
     )
-    parser.add_argument(
+    split = parser.add_mutually_exclusive_group()
+    split.add_argument(
         "--group-by-track",
-        action="store_true",
-        help="split train/validation by GTSRB track, so no sign is in both",
+        action="store_const",
+        const=True,
+        default=None,
+        help="require the train/validation split by GTSRB track (the default whenever the "
+        "file names carry tracks), so no sign is in both",
+    )
+    split.add_argument(
+        "--random-split",
+        dest="group_by_track",
+        action="store_const",
+        const=False,
+        help="split image by image (frames of one sign then land on both sides)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no Keras progress bars (the epoch lines stay)"

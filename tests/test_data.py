@@ -223,7 +223,9 @@ def epoch_order(dataset) -> list[tuple[int, int, int]]:
 
 def test_load_gtsrb_batches_split_sizes_and_seeded_reshuffling(tmp_path):
     make_class_folders(tmp_path / "gtsrb" / "train", {0: 10, 1: 10, 5: 10}, tracks=5)
-    loaded = load_gtsrb(tmp_path / "gtsrb", image_size=6, batch_size=4, validation_split=0.2)
+    loaded = load_gtsrb(
+        tmp_path / "gtsrb", image_size=6, batch_size=4, validation_split=0.2, group_by_track=False
+    )
     # round(0.2 * 10) = 2 validation images per class; no test folder
     assert (loaded.num_train, loaded.num_validation, loaded.num_test) == (24, 6, 0)
     assert loaded.test is None and loaded.num_classes == 3 and len(loaded.class_names) == 43
@@ -231,21 +233,27 @@ def test_load_gtsrb_batches_split_sizes_and_seeded_reshuffling(tmp_path):
     assert Counter(label for label, _, _ in epoch_order(loaded.validation)) == {0: 2, 1: 2, 5: 2}
     assert loaded.summary() == (
         "Data: real GTSRB (class-folder layout): 24 train / 6 validation / 0 test images, "
-        "6x6, 3 classes"
+        "6x6, 3 classes, validation split image by image"
     )
 
     first_epoch, second_epoch = epoch_order(loaded.train), epoch_order(loaded.train)
     assert sorted(first_epoch) == sorted(second_epoch) and first_epoch != second_epoch
-    reloaded = load_gtsrb(tmp_path / "gtsrb", image_size=6, batch_size=4, seed=0)
+    reloaded = load_gtsrb(tmp_path / "gtsrb", image_size=6, batch_size=4, group_by_track=False)
     assert [epoch_order(reloaded.train), epoch_order(reloaded.train)] == [first_epoch, second_epoch]
-    other_seed = load_gtsrb(tmp_path / "gtsrb", image_size=6, batch_size=4, seed=1)
+    other_seed = load_gtsrb(
+        tmp_path / "gtsrb", image_size=6, batch_size=4, seed=1, group_by_track=False
+    )
     assert epoch_order(other_seed.train) != first_epoch
 
     images, labels = next(iter(loaded.train))
     assert tuple(images.shape) == (4, 6, 6, 3) and tuple(labels.shape) == (4,)
     assert (images.dtype.name, labels.dtype.name) == ("float32", "int32")
 
+    # the default splits by track, as group_by_track=True does, since every name carries one
+    default = load_gtsrb(tmp_path / "gtsrb", image_size=6)
     grouped = load_gtsrb(tmp_path / "gtsrb", image_size=6, group_by_track=True)
+    assert epoch_order(default.validation) == epoch_order(grouped.validation)
+    assert default.group_by_track and grouped.group_by_track
     train_tracks = {(label, track) for label, track, _ in epoch_order(grouped.train)}
     validation_tracks = {(label, track) for label, track, _ in epoch_order(grouped.validation)}
     assert not train_tracks & validation_tracks
@@ -336,6 +344,23 @@ def test_bad_arguments_are_rejected(tmp_path):
         ValueError, match=r"group_by_track=True needs training files named <track>_<frame>"
     ):
         load_gtsrb(bare, group_by_track=True)
+    with pytest.raises(TypeError, match="group_by_track must be None, True or False, got 'yes'"):
+        load_gtsrb(bare, group_by_track="yes")
+
+
+def test_default_split_falls_back_to_images_with_a_note_when_names_carry_no_track(
+    tmp_path, capsys
+):
+    root = make_class_folders(tmp_path / "frames", {0: 5, 1: 5})
+    (root / "00000" / "frame.png").write_bytes((root / "00000" / "00000_00000.png").read_bytes())
+    loaded = load_gtsrb(root, image_size=6)
+    note = capsys.readouterr().out
+    assert "1 training files" in note and "'frame.png'" in note
+    assert "split image by image, not by track" in note
+    assert not loaded.group_by_track
+    assert loaded.summary().endswith("validation split image by image")
+    # 6 images in class 0, 5 in class 1: round(0.2 * n) = 1 validation image each
+    assert loaded.num_validation == 2
 
 
 # --------------------------------------------------------------------------- download and archives
@@ -579,7 +604,7 @@ def test_real_tiny_subset_counts_and_split():
     assert (
         len(list_images(REAL_TINY, "train")) == 860 and len(list_images(REAL_TINY, "test")) == 215
     )
-    loaded = load_gtsrb(REAL_TINY, validation_split=0.2, seed=0)
+    loaded = load_gtsrb(REAL_TINY, validation_split=0.2, seed=0, group_by_track=False)
     assert (loaded.num_train, loaded.num_validation, loaded.num_test) == (688, 172, 215)
     assert loaded.num_classes == 43
     validation_labels = np.concatenate([y.numpy() for _, y in loaded.validation])
@@ -588,8 +613,15 @@ def test_real_tiny_subset_counts_and_split():
     assert images.shape == (32, 32, 32, 3) and labels.shape == (32,)
     assert 0.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1.0
     assert loaded.summary().endswith(
-        ": 688 train / 172 validation / 215 test images, 32x32, 43 classes"
+        ": 688 train / 172 validation / 215 test images, 32x32, 43 classes, "
+        "validation split image by image"
     )
+    # The default split moves whole tracks: the tiny subset's classes hold 5 to 20 tracks of
+    # 1 to 4 frames, so each class gets whole tracks as close to its 4 as they allow.
+    by_track = load_gtsrb(REAL_TINY, validation_split=0.2, seed=0)
+    assert by_track.group_by_track and by_track.num_train + by_track.num_validation == 860
+    per_class = Counter(np.concatenate([y.numpy() for _, y in by_track.validation]).tolist())
+    assert set(per_class) == set(range(43)) and all(2 <= n <= 6 for n in per_class.values())
 
     records = list_images(REAL_TINY, "train")
     labels = [r.label for r in records]

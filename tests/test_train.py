@@ -20,12 +20,13 @@ def data_dir(tmp_path_factory):
     """A tiny GTSRB in the class-folder layout: <root>/{train,test}/<class:05d>/<track>_<frame>.png.
 
     Three classes (labels 0, 4 and 42: any label below the model's 43 outputs), each a colour
-    with noise, 2 tracks x 5 frames for training and 1 track x 2 frames for testing.
+    with noise, 5 tracks x 2 frames for training (the default split by track sends one whole
+    track of each class to validation) and 1 track x 2 frames for testing.
     """
     root = tmp_path_factory.mktemp("gtsrb")
     rng = np.random.default_rng(0)
     colours = {0: (220, 30, 30), 4: (30, 200, 40), 42: (40, 60, 210)}
-    for split, tracks, frames in (("train", 2, 5), ("test", 1, 2)):
+    for split, tracks, frames in (("train", 5, 2), ("test", 1, 2)):
         for label, colour in colours.items():
             folder = root / split / f"{label:05d}"
             folder.mkdir(parents=True)
