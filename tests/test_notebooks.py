@@ -7,6 +7,7 @@ edits and the ``.ipynb`` that is executed hold the same cells.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -96,3 +97,125 @@ def test_lesson_saves_its_figures_under_its_number(lesson):
     assert names, f"{lesson.name} saves no figure with lrlab.plotting.savefig"
     wrong = [n for n in names if not n.startswith(lesson.stem[:3])]
     assert not wrong, f"{lesson.name}: figure names must start with '{lesson.stem[:3]}': {wrong}"
+
+
+# --------------------------------------------------------------------------- empirical cells
+
+# Calls that train, time or sample: their numbers differ from machine to machine in the last
+# bits, and training amplifies that into the third digit. (lrlab.scratch's NumPy optimisers
+# are exact float64 arithmetic and are not listed.)
+TRAINING_CALLS = {"fit", "find_lr", "fit_schedule", "train_once", "evaluate", "predict",
+                  "perf_counter", "process_time", "time"}
+IGNORED_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
+# A checked cell that trains but shows only what training cannot change (step counts, the
+# rates a schedule or callback set, an exception) says so, with its reason, on a line of its
+# own: `# exact output: the rates come from the schedule, not from the weights`.
+EXACT_MARKER = re.compile(r"^# exact output: \S.{10,}$", re.MULTILINE)
+# Calls whose value, as a cell's last line, shows no text (figures are not compared by nbval).
+SILENT_CALLS = {"show", "savefig", "tight_layout", "print", "display", "summary", "show_table"}
+
+
+def _outside_functions(tree):
+    """Every node of ``tree`` except those inside a function or class definition."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+        )
+
+
+def _called_names(tree, walk=ast.walk) -> set[str]:
+    names = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Call):
+            function = node.func
+            if isinstance(function, ast.Attribute):
+                names.add(function.attr)
+            elif isinstance(function, ast.Name):
+                names.add(function.id)
+    return names
+
+
+def _loaded_names(tree, walk=ast.walk) -> set[str]:
+    return {n.id for n in walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stored_names(tree) -> set[str]:
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored |= {
+        n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+    }
+    return stored
+
+
+def _prints_outside_claims(tree) -> list[str]:
+    """What a cell shows other than through lrlab.claims: print/display calls, a last expression."""
+    shown = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in {"print", "display", "summary", "show_table"}:
+                shown.append(f"{name}() on line {node.lineno}")
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1].value
+        quiet = isinstance(last, ast.Call) and (
+            getattr(last.func, "attr", None) in SILENT_CALLS
+            or getattr(last.func, "id", None) in SILENT_CALLS
+            or (isinstance(last.func, ast.Attribute) and getattr(last.func.value, "id", "") == "claims")
+        )
+        if not quiet and not isinstance(last, ast.Constant):
+            shown.append(f"the value of its last line ({ast.unparse(last)[:40]})")
+    return shown
+
+
+def empirical_checked_cells(lesson: Path) -> list[tuple[int, str]]:
+    """Checked code cells (not ignored by nbval) whose output depends on training.
+
+    A cell is empirical when it calls a training function (TRAINING_CALLS, or a function a
+    previous cell defined around one) or reads a name that an empirical cell assigned. An
+    empirical cell that nbval checks may show its results only through ``lrlab.claims``:
+    returns (cell number, what else it shows) for every cell that breaks this. A cell that
+    trains but prints only exact values carries EXACT_MARKER with its reason.
+    """
+    tainted: set[str] = set()
+    training = set(TRAINING_CALLS)
+    problems = []
+    code_cells = [c for c in jupytext.read(lesson).cells if c.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        source = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        tree = ast.parse(source)
+        functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        for name, function in functions.items():  # helpers that train make their callers train
+            if _called_names(function) & training or _loaded_names(function) & tainted:
+                training.add(name)
+        calls_training = bool(_called_names(tree, _outside_functions) & training)
+        empirical = calls_training or bool(_loaded_names(tree, _outside_functions) & tainted)
+        stored = _stored_names(tree) - set(functions)
+        if empirical:
+            tainted |= stored
+        else:
+            tainted -= stored
+        ignored = any(marker in cell.source for marker in IGNORED_MARKERS)
+        exact = EXACT_MARKER.search(cell.source)
+        if empirical and exact is None and not ignored:
+            shown = _prints_outside_claims(tree)
+            uses_claims = "claims." in source
+            if shown or not uses_claims:
+                problems.append((number, ", ".join(shown) or "no lrlab.claims call"))
+    return problems
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_checked_cells_show_training_results_only_through_claims(lesson):
+    problems = empirical_checked_cells(lesson)
+    assert not problems, (
+        f"{lesson.name}: checked code cells depend on training but show more than claims "
+        "(mark them # NBVAL_IGNORE_OUTPUT and state the conclusion with lrlab.claims): "
+        + "; ".join(f"code cell {n}: {what}" for n, what in problems)
+    )
