@@ -505,6 +505,7 @@ for _ in range(3):
 # records the rate of every batch:
 
 # %%
+# exact output: it prints step counts and the schedule's rates, which do not depend on the weights
 features = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
 targets = features @ np.array([1.0, -2.0, 0.5, 3.0], dtype="float32")
 fit_schedule = schedules.CosineDecay(0.05, decay_steps=20)
@@ -540,6 +541,7 @@ print(
 # schedule, each to a temporary folder, so nothing is left behind:
 
 # %%
+# exact output: it prints iteration counts and rate curves of the saved schedule, not trained values
 def save_and_load(model):
     """The model after a round trip through a .keras file in a temporary folder."""
     with tempfile.TemporaryDirectory() as folder:

@@ -119,6 +119,7 @@ def tiny_model(optimizer):
 
 
 # %%
+# exact output: it prints the rates the callback set, which do not depend on the weights
 def course_step_decay(epoch):
     """0.01 * 0.5 ** floor((1 + epoch) / 3): halve every 3 epochs, the first time at epoch 2."""
     return 0.01 * 0.5 ** math.floor((1 + epoch) / 3)
@@ -204,6 +205,7 @@ plt.show()
 
 
 # %%
+# exact output: the one-epoch fit only creates Adam's state; the cell prints schedule values and configs
 @keras.saving.register_keras_serializable(package="lesson03")
 class InverseSquareRootDecay(keras.optimizers.schedules.LearningRateSchedule):
     """peak * min(s / warmup_steps, sqrt(warmup_steps / s)), s = step + 1 (Vaswani et al. 2017)."""
@@ -389,6 +391,7 @@ print(
 # batch; a `LambdaCallback` placed after it records the momentum each batch used:
 
 # %%
+# exact output: it prints the momenta the callback set, which do not depend on the weights
 total_steps = 5 * steps_per_epoch
 schedule = OneCycle(0.05, total_steps=total_steps)
 model = tiny_model(keras.optimizers.SGD(learning_rate=schedule, momentum=0.9))
@@ -415,8 +418,12 @@ print(f"momenta of the first 6 batches: {[round(m, 4) for m in used_momenta[:6]]
 #
 # An optimizer built with a schedule object owns its rate: it computes it from the step.
 # `LearningRateScheduler` (and `ReduceLROnPlateau`) work by *assigning* a new float to
-# `optimizer.learning_rate`, and Keras 3 refuses that assignment with a `TypeError`. (Keras 2
-# silently ignored the callback, so the rate you thought you set was never used.)
+# `optimizer.learning_rate`, and Keras 3 refuses that assignment with a `TypeError`. Keras 2
+# refused too, with a less helpful message: tf.keras's callback first read the current rate
+# as `float(optimizer.lr)`, and a schedule object is not a number, so the first epoch
+# stopped with `TypeError: float() argument must be a string or a number, not
+# 'ExponentialDecay'` (keras-team/keras issue 14331, TensorFlow 2.4; `ReduceLROnPlateau`
+# failed the same way, tensorflow/tensorflow issue 36612).
 
 # %% tags=["raises-exception"]
 # NBVAL_RAISES_EXCEPTION

@@ -152,6 +152,15 @@ def _stored_names(tree) -> set[str]:
     return stored
 
 
+def _comprehension_targets(tree) -> set[str]:
+    """Names bound by comprehensions, which do not leak out of them."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.comprehension):
+            names |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    return names
+
+
 def _prints_outside_claims(tree) -> list[str]:
     """What a cell shows other than through lrlab.claims: print/display calls, a last expression."""
     shown = []
@@ -195,8 +204,12 @@ def empirical_checked_cells(lesson: Path) -> list[tuple[int, str]]:
             if _called_names(function) & training or _loaded_names(function) & tainted:
                 training.add(name)
         calls_training = bool(_called_names(tree, _outside_functions) & training)
-        empirical = calls_training or bool(_loaded_names(tree, _outside_functions) & tainted)
         stored = _stored_names(tree) - set(functions)
+        comprehension_targets = _comprehension_targets(tree)
+        # a name the cell binds itself is the cell's own value, not an earlier cell's
+        earlier = _loaded_names(tree, _outside_functions) - stored - comprehension_targets
+        empirical = calls_training or bool(earlier & tainted)
+        stored -= comprehension_targets
         if empirical:
             tainted |= stored
         else:
