@@ -83,6 +83,13 @@ class Claim:
     margin: float
     numbers: dict = field(default_factory=dict)
 
+    def _ipython_display_(self) -> None:
+        """Show nothing as a cell's last value: the claim has printed its line already.
+
+        The default repr carries the measured numbers, which differ between machines; a
+        notebook cell ending in a claim call must print only the line.
+        """
+
     @property
     def line(self) -> str:
         """The printed line: the same text on every machine where the claim holds."""

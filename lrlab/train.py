@@ -12,7 +12,12 @@ and writes into ``--output-dir`` (default ``results/``):
 - ``results.csv``: one row per run (see ``RESULT_COLUMNS``).
 
 ``--learning-rate`` is the largest rate of every schedule: the constant rate, the
-start of a decay, the peak of a warm-up or of a cycle. A run is reproducible from
+start of a decay, the peak of a warm-up or of a cycle. ``--peak NAME=RATE`` gives one
+schedule its own largest rate instead (lesson 08 picks one per schedule from a sweep):
+
+    python -m lrlab.train --schedule constant one_cycle --peak one_cycle=0.01 --seeds 5
+
+A run is reproducible from
 its seed alone: the seed sets the train/validation split, the shuffling and the
 initial weights (``lrlab.notebook.setup``).
 """
@@ -173,6 +178,7 @@ RESULT_COLUMNS = (
     "schedule",
     "seed",
     "epochs",
+    "learning_rate",
     "final_val_accuracy",
     "best_val_accuracy",
     "best_epoch",
@@ -261,16 +267,22 @@ def fit_schedule(
     return Run(model, history, data, rate, schedule_callbacks, steps_per_epoch, seconds)
 
 
-def train_once(schedule_name: str, seed: int, args: argparse.Namespace) -> dict:
-    """Train one (schedule, seed) run, save its figure and history; return its results row."""
+def train_once(
+    schedule_name: str, seed: int, args: argparse.Namespace, learning_rate: float | None = None
+) -> dict:
+    """Train one (schedule, seed) run, save its figure and history; return its results row.
+
+    ``learning_rate`` is the schedule's largest rate (default: ``args.learning_rate``).
+    """
+    learning_rate = args.learning_rate if learning_rate is None else learning_rate
     run_name = f"{schedule_name}_seed{seed}"
-    logger.info("%s: data %s", run_name, args.data_dir)
+    logger.info("%s: data %s, largest rate %g", run_name, args.data_dir, learning_rate)
     run = fit_schedule(
         schedule_name,
         seed,
         args.data_dir,
         args.epochs,
-        args.learning_rate,
+        learning_rate,
         batch_size=args.batch_size,
         group_by_track=args.group_by_track,
         callbacks=[EpochLog(run_name, args.epochs)],
@@ -299,6 +311,7 @@ def train_once(schedule_name: str, seed: int, args: argparse.Namespace) -> dict:
         "schedule": schedule_name,
         "seed": seed,
         "epochs": args.epochs,
+        "learning_rate": learning_rate,
         "final_val_accuracy": float(val_accuracy[-1]),
         "best_val_accuracy": float(val_accuracy.max()),
         "best_epoch": int(val_accuracy.argmax()) + 1,
@@ -344,6 +357,18 @@ def _positive(kind: type, name: str) -> Callable[[str], int | float]:
     return parse
 
 
+def _schedule_rate(text: str) -> tuple[str, float]:
+    """An argparse type for ``--peak``: ``NAME=RATE``, a registered schedule and a rate > 0."""
+    name, equals, rate = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError(f"--peak takes NAME=RATE, got {text!r}")
+    if name not in SCHEDULES:
+        raise argparse.ArgumentTypeError(
+            f"--peak names an unknown schedule {name!r}; choose from {', '.join(sorted(SCHEDULES))}"
+        )
+    return name, _positive(float, f"the peak of {name}")(rate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m lrlab.train",
@@ -375,6 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive(float, "learning rate"),
         default=1e-3,
         help="the largest rate of every schedule (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--peak",
+        nargs="+",
+        action="extend",
+        type=_schedule_rate,
+        default=[],
+        metavar="NAME=RATE",
+        help="the largest rate of one schedule, instead of --learning-rate "
+        "(e.g. --peak one_cycle=0.01 cosine=0.003)",
     )
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=0, help="the seed of one run (default: 0)")
@@ -420,16 +455,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.seed < 0:
         parser.error(f"--seed must be 0 or more, got {args.seed}")
+    peaks = dict(args.peak)
+    if len(peaks) < len(args.peak):
+        parser.error("--peak gives one schedule more than one rate")
+    unused = sorted(set(peaks) - set(args.schedule))
+    if unused:
+        parser.error(f"--peak names {', '.join(unused)}, which --schedule does not run")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     args.output_dir.mkdir(parents=True, exist_ok=True)
     seeds = range(args.seeds) if args.seeds else [args.seed]
 
-    results = [train_once(name, seed, args) for name in args.schedule for seed in seeds]
+    results = [
+        train_once(name, seed, args, peaks.get(name, args.learning_rate))
+        for name in args.schedule
+        for seed in seeds
+    ]
     write_csv(args.output_dir / "results.csv", RESULT_COLUMNS, results)
     for row in results:
         logger.info(
-            "%s seed %d: final val_accuracy %.4f, best %.4f (epoch %d), final lr %.4e",
+            "%s (largest rate %g) seed %d: final val_accuracy %.4f, best %.4f (epoch %d), "
+            "final lr %.4e",
             row["schedule"],
+            row["learning_rate"],
             row["seed"],
             row["final_val_accuracy"],
             row["best_val_accuracy"],

@@ -179,3 +179,11 @@ def test_the_log_collects_every_claim_with_its_margin(tmp_path, monkeypatch):
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["statement"], r["holds"]) for r in rows] == [("first", True), ("second", False)]
     assert rows[0]["margin"] == pytest.approx(0.1) and rows[1]["margin"] == pytest.approx(-0.1)
+
+
+def test_a_claim_as_a_cells_last_value_displays_nothing_more():
+    # IPython calls _ipython_display_ instead of showing the repr (which holds the numbers)
+    from IPython.core.formatters import DisplayFormatter
+
+    claim = claims.every_pair([0.8], [0.7], statement="a above b")
+    assert DisplayFormatter().format(claim) == ({}, {})

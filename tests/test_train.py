@@ -197,6 +197,27 @@ def test_bad_flags_are_argparse_errors(data_dir, capsys, flags, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--peak", "one_cycle"], "--peak takes NAME=RATE, got 'one_cycle'"),
+        (["--peak", "linear=0.1"], "--peak names an unknown schedule 'linear'"),
+        (["--peak", "constant=0"], "the peak of constant must be greater than 0, got 0"),
+        (["--peak", "constant=fast"], "the peak of constant must be a number greater than 0"),
+        (["--peak", "wsd=0.01"], "--peak names wsd, which --schedule does not run"),
+        (
+            ["--peak", "constant=0.01", "--peak", "constant=0.02"],
+            "--peak gives one schedule more than one rate",
+        ),
+    ],
+)
+def test_bad_peaks_are_argparse_errors(data_dir, capsys, flags, message):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["-d", str(data_dir), "--schedule", "constant", *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_missing_data_dir_suggests_make_data(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         train.main(["-d", str(tmp_path / "nowhere"), "-e", "1"])
@@ -271,6 +292,22 @@ def test_two_schedules_end_to_end(data_dir, tmp_path, caplog):
         r"val_loss \d+\.\d{4} val_accuracy \d\.\d{4} lr 5\.0000e-04"
     )
     assert re.fullmatch(pattern, epoch_lines[-1]), epoch_lines[-1]
+
+
+def test_peak_gives_one_schedule_its_own_largest_rate(data_dir, tmp_path):
+    out = tmp_path / "peaks"
+    flags = ["-d", str(data_dir), "-e", "2", "--batch-size", "8", "--output-dir", str(out)]
+    schedules = ["--schedule", "constant", "step", "exponential", "--learning-rate", "0.002"]
+    # --peak may be repeated and may list several schedules; the others keep --learning-rate.
+    peaks = ["--peak", "step=0.004", "--peak", "exponential=0.0005", "--quiet"]
+    assert train.main([*flags, *schedules, *peaks]) == 0
+    rows = read_csv(out / "results.csv")
+    expected = {"constant": 0.002, "step": 0.004, "exponential": 0.0005}
+    assert {row["schedule"]: float(row["learning_rate"]) for row in rows} == expected
+    for name, peak in expected.items():
+        history = read_csv(out / f"{name}_seed0_history.csv")
+        # the first epoch of all three runs at the schedule's largest rate (float32 in Keras)
+        assert float(history[0]["lr"]) == pytest.approx(peak, rel=1e-6)
 
 
 def test_seeds_repeat_each_run_reproducibly_with_progress_bars(data_dir, tmp_path, capsys):
