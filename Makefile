@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/gtsrb-tiny
 # A local copy of the tiny subset to use instead of downloading (make data SOURCE=path).
-SOURCE ?= $(wildcard ../shared/data/gtsrb-tiny)
+SOURCE ?=
 
 # Quiet TensorFlow start-up (both are needed) and run the venv's tools first.
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -43,7 +43,7 @@ lab: $(STAMP) data
 SHOOTOUT_CHECK := LRLAB_SHOOTOUT_DATA=data/gtsrb-tiny LRLAB_SHOOTOUT_EPOCHS=2 LRLAB_SHOOTOUT_SEEDS=2
 # `make check-shootout` runs lesson 08 at its full budget under nbval, so that a claim that
 # fails there fails the command (make check-shootout SHOOTOUT_DATA=path/to/gtsrb-small).
-SHOOTOUT_DATA ?= ../shared/data/gtsrb-small
+SHOOTOUT_DATA ?= data/gtsrb-small
 
 ## everything: unit tests, then every notebook executed and checked by nbval
 test: $(STAMP) data

@@ -1027,7 +1027,7 @@ def fetch(
         if not source.is_dir():
             raise FileNotFoundError(
                 f"source folder {source} does not exist: give a folder holding GTSRB (such as "
-                "../shared/data/gtsrb-tiny), or leave --source out to download the data"
+                "a copy of gtsrb-tiny), or leave --source out to download the data"
             )
         _find_layout(source)  # a folder in no layout lrlab reads fails here, with its reason
         if dest.exists() and source.resolve() == dest.resolve():

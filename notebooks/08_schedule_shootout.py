@@ -81,15 +81,15 @@ notebook.setup(seed=0)
 # The next cell (tagged `parameters`, so papermill can set it) chooses the data, the
 # budget and the seeds. The data folder is, in this order: the environment variable
 # `LRLAB_SHOOTOUT_DATA` (for instance the full GTSRB, the official archives unpacked, which
-# `lrlab.data` reads as they are); else `gtsrb-small` beside the checkout
-# (`../shared/data/gtsrb-small`: 4300 training images, 100 per class, and 1290 test images
-# from held-out tracks); else the tiny subset of every lesson (`data/gtsrb-tiny`).
+# `lrlab.data` reads as they are); else `data/gtsrb-small` when it is there (4300 training
+# images, 100 per class, and 1290 test images from held-out tracks); else the tiny subset of
+# every lesson (`data/gtsrb-tiny`).
 # A relative folder is read from the repository's root.
 # `LRLAB_SHOOTOUT_EPOCHS` and `LRLAB_SHOOTOUT_SEEDS` set the budget; the defaults below are
 # the full budget. The outputs stored in this notebook were produced on gtsrb-small with
 #
 # ```bash
-# LRLAB_SHOOTOUT_DATA=../shared/data/gtsrb-small make execute NB=notebooks/08_schedule_shootout.ipynb
+# LRLAB_SHOOTOUT_DATA=path/to/gtsrb-small make execute NB=notebooks/08_schedule_shootout.ipynb
 # ```
 #
 # `make test` runs it on the tiny subset with 2 epochs and 2 seeds. Every cell whose numbers
@@ -102,7 +102,7 @@ notebook.setup(seed=0)
 # The claims that hold at any budget (every run above chance) are checked in both.
 
 # %% tags=["parameters"]
-gtsrb_small = project_root().parent / "shared" / "data" / "gtsrb-small"
+gtsrb_small = project_root() / "data" / "gtsrb-small"
 data_dir = os.environ.get("LRLAB_SHOOTOUT_DATA") or (
     str(gtsrb_small) if gtsrb_small.is_dir() else None  # None: the tiny subset, data/gtsrb-tiny
 )
