@@ -34,15 +34,26 @@
 # It assumes you know what a gradient is; no deep-learning background is needed.
 
 # %%
-# On Colab only: install lrlab from the repository and fetch the data (`make lab` did both elsewhere).
+# Colab, or any Jupyter without lrlab: install lrlab from its repository (`make lab` did it here).
+import importlib
+import importlib.util
+import os
+import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    import subprocess
-
-    repository = "https://github.com/lrlab-course/lrlab"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"lrlab @ git+{repository}"], check=True)
-    subprocess.run([sys.executable, "-m", "lrlab.data", "fetch", "--dest", "data/gtsrb-tiny"], check=True)
+LRLAB_REPOSITORY = "lrlab-course/lrlab"  # `make colab-links REPOSITORY=owner/name` rewrites it
+if importlib.util.find_spec("lrlab") is None:
+    source = os.environ.get("LRLAB_INSTALL") or f"git+https://github.com/{LRLAB_REPOSITORY}"
+    pip = [sys.executable, "-m", "pip", "install", "-q", f"lrlab @ {source}"]
+    if subprocess.run(pip).returncode == 0:
+        importlib.invalidate_caches()
+    else:
+        print(
+            f"Could not install lrlab from {source} (pip says why above). Check the network, or\n"
+            "name another source in a cell run before this one, then run this cell again:\n"
+            "    %env LRLAB_INSTALL=git+https://github.com/<owner>/<fork>\n"
+            "    %env LRLAB_INSTALL=file:///content/lrlab-0.1.0-py3-none-any.whl"
+        )
 
 # %%
 import math
