@@ -18,7 +18,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab test unit notebooks figures data sync exercises bench execute lint clean \
-        check-shootout
+        check-shootout colab-check colab-links
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "lrlab needs Python 3.10 to 3.13, found %d.%d: run make PYTHON=python3.12 (or another)" % v)'
@@ -77,8 +77,23 @@ execute: $(STAMP) data sync
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.py
 
+## learner copies exercises/NN_topic.ipynb (kept in the repository, each with its Colab badge)
 exercises: $(STAMP)
 	$(BIN)/python tools/make_exercises.py --out exercises
+
+## every lesson and learner copy as on Colab: lrlab's wheel installed by the Colab cell into a
+## throwaway venv with tensorflow preinstalled, each notebook alone in an empty folder with the
+## tiny subset uploaded (ONLY="03 exercises/07" for some; lesson 08 on the small budget)
+ONLY ?=
+colab-check: $(STAMP) data
+	$(SHOOTOUT_CHECK) $(BIN)/python tools/colab_check.py $(if $(ONLY),--only $(ONLY))
+
+## point every Colab badge and Colab cell at a fork: make colab-links REPOSITORY=owner/name
+REPOSITORY ?=
+colab-links:
+	@test -n "$(REPOSITORY)" || { \
+	    echo "colab-links needs the fork: make colab-links REPOSITORY=owner/name" >&2; exit 2; }
+	$(PYTHON) tools/colab_links.py "$(REPOSITORY)"
 
 bench: $(STAMP) data
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
@@ -86,6 +101,7 @@ bench: $(STAMP) data
 lint: $(STAMP)
 	$(BIN)/ruff check lrlab tests tools benchmarks notebooks/*.py
 
+# (exercises/ is kept: the learner copies are part of the repository)
 clean:
-	rm -rf $(VENV) exercises results .pytest_cache figures/*.png
+	rm -rf $(VENV) results .pytest_cache figures/*.png
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -5,14 +5,23 @@ from __future__ import annotations
 import keras
 
 
+def unwrap_optimizer(optimizer):
+    """The optimizer that makes the updates: the ``inner_optimizer`` of a ``LossScaleOptimizer``
+    (which Keras wraps around the optimizer under the ``mixed_float16`` policy), else itself."""
+    while isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = optimizer.inner_optimizer
+    return optimizer
+
+
 def current_learning_rate(optimizer) -> float:
     """The rate the optimizer uses for its next step, for a float rate or a schedule (Keras 3).
 
     Keras 3 evaluates a schedule at ``optimizer.iterations`` when
     ``optimizer.learning_rate`` is read; ``optimizer._decayed_lr`` and
-    ``optimizer.lr`` of Keras 2 no longer exist.
+    ``optimizer.lr`` of Keras 2 no longer exist. Under mixed precision the rate is the
+    inner optimizer's (``unwrap_optimizer``).
     """
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    return float(keras.ops.convert_to_numpy(unwrap_optimizer(optimizer).learning_rate))
 
 
 class LearningRateLogger(keras.callbacks.Callback):
@@ -60,14 +69,17 @@ class OneCycleMomentum(keras.callbacks.Callback):
     ``SGD.momentum``, or ``beta_1`` for the Adam family (Adam, AdamW, Adamax, Nadam, Lamb,
     Lion), to ``schedule.momentum(optimizer.iterations, base_momentum, max_momentum)``.
 
-    Keras bakes a Python-float momentum into the traced train step, so at the start of
-    training the callback puts a float32 variable in its place (outside the optimizer's
-    saved state), rebuilds the train function (once: a later ``fit`` with the same callback
-    and model reuses both), evaluates the whole momentum curve once
-    (``total_steps`` values; it stays at its last value after), and assigns the step's
-    value before each batch. At the end it puts back a plain float (the last value), so
-    ``model.save`` works as before. With ``steps_per_execution > 1`` the momentum changes
-    once per execution.
+    Keras bakes a Python-float momentum into the traced train step, so the callback
+    rebuilds the train function (once: a later ``fit`` with the same callback and model
+    reuses it) around a float32 variable (outside the optimizer's saved state), evaluates
+    the whole momentum curve once (``total_steps`` values; it stays at its last value
+    after), and assigns the step's value before each batch. The optimizer's attribute holds
+    that variable only while a train step runs: the wrapped train function puts it there
+    and, in a ``finally``, puts back a plain float (the step's value). So whether a fit
+    ends, raises or is interrupted (Ctrl-C), the optimizer holds a plain float and the model
+    saves, loads and trains as before. Under mixed precision (``LossScaleOptimizer``) the
+    inner optimizer's momentum is cycled. With ``steps_per_execution > 1`` the momentum
+    changes once per execution.
 
     Example:
 
@@ -118,19 +130,21 @@ class OneCycleMomentum(keras.callbacks.Callback):
         self._attribute = None
         self._coefficient = None
         self._momenta = None
+        self._optimizer = None
+        self._value = None
         self._train_function = None
 
     def on_train_begin(self, logs=None):
-        optimizer = self.model.optimizer
+        optimizer = unwrap_optimizer(self.model.optimizer)
         if isinstance(optimizer, keras.optimizers.SGD):
             if optimizer.momentum == 0:
                 raise ValueError(
                     "OneCycleMomentum needs an SGD created with momentum > 0 (e.g. "
                     "SGD(schedule, momentum=0.9)) so that Keras keeps momentum buffers; got 0"
                 )
-            self._attribute = "momentum"
+            attribute = "momentum"
         elif hasattr(optimizer, "beta_1"):
-            self._attribute = "beta_1"
+            attribute = "beta_1"
         else:
             raise ValueError(
                 "OneCycleMomentum cycles SGD's momentum or the beta_1 of the Adam family; "
@@ -141,15 +155,37 @@ class OneCycleMomentum(keras.callbacks.Callback):
         self._momenta = keras.ops.convert_to_numpy(keras.ops.cast(momenta, "float32"))
         if self._coefficient is None:
             self._coefficient = self._Coefficient(self.max_momentum, name="cycled_momentum")
-        object.__setattr__(optimizer, self._attribute, self._coefficient)  # not optimizer state
-        if self.model.train_function is not self._train_function:  # not traced with it yet
+        if (
+            self.model.train_function is not self._train_function
+            or optimizer is not self._optimizer
+            or attribute != self._attribute
+        ):  # not traced with the coefficient yet
+            self._optimizer, self._attribute = optimizer, attribute
             self.model.make_train_function(force=True)
-            self._train_function = self.model.train_function
+            self._train_function = self._with_coefficient(self.model.train_function)
+            self.model.train_function = self._train_function
+        self._set_step_value()
+
+    def _with_coefficient(self, train_function):
+        """``train_function`` run with the coefficient in the optimizer's attribute, and a plain
+        float there again afterwards, however the step ends."""
+        optimizer, attribute, coefficient = self._optimizer, self._attribute, self._coefficient
+
+        def train_with_cycled_momentum(*args, **kwargs):
+            object.__setattr__(optimizer, attribute, coefficient)  # not optimizer state
+            try:
+                return train_function(*args, **kwargs)
+            finally:
+                object.__setattr__(optimizer, attribute, self._value)
+
+        return train_with_cycled_momentum
+
+    def _set_step_value(self):
+        step = int(keras.ops.convert_to_numpy(self._optimizer.iterations))
+        value = self._momenta[min(step, len(self._momenta) - 1)]
+        self._coefficient.assign(value)
+        self._value = float(value)
+        object.__setattr__(self._optimizer, self._attribute, self._value)
 
     def on_train_batch_begin(self, batch, logs=None):
-        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-        self._coefficient.assign(self._momenta[min(step, len(self._momenta) - 1)])
-
-    def on_train_end(self, logs=None):
-        last_value = float(keras.ops.convert_to_numpy(self._coefficient))
-        object.__setattr__(self.model.optimizer, self._attribute, last_value)
+        self._set_step_value()

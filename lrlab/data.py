@@ -1,4 +1,4 @@
-"""GTSRB for the lessons: read it, split it, serve it as ``tf.data``, and fetch the tiny subset.
+"""GTSRB for the lessons: find it, read it, split it, serve it as ``tf.data``, and fetch it.
 
 The data is the German Traffic Sign Recognition Benchmark, 43 classes (J. Stallkamp,
 M. Schlipsing, J. Salmen, C. Igel, "The German Traffic Sign Recognition Benchmark:
@@ -16,8 +16,14 @@ Two layouts are read:
 
 A file named ``<track>_<frame>.<ext>`` belongs to a track: the ~30 frames of one physical sign.
 
-``python -m lrlab.data fetch --dest DIR [--source DIR] [--synthetic] [--seed 0] [--force]``
-fills ``DIR`` with the tiny subset (see ``fetch``).
+Where the data is (``find_gtsrb``): ``$LRLAB_DATA_DIR`` if set, else ``data/gtsrb-tiny`` under
+the project root (the checkout, else the working directory), fetched on first use.
+``load_gtsrb()`` without a folder follows this rule; ``list_images``, ``load_arrays`` and
+``describe_source`` without one read the same folder but fetch nothing.
+
+``python -m lrlab.data fetch --dest DIR [--subset tiny|small|full] [--source DIR | --archives DIR
+| --synthetic] [--seed 0] [--force]`` fills ``DIR`` (see ``fetch``); it never deletes data
+lrlab did not write unless ``--force`` says so.
 """
 
 from __future__ import annotations
@@ -30,14 +36,18 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import time
 import urllib.request
 import uuid
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -45,7 +55,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from tqdm import tqdm
 
-from lrlab.paths import default_data_dir
+from lrlab.paths import DATA_DIR_VARIABLE, DEFAULT_DATA_FOLDER, default_data_choice
 
 # The 43 GTSRB class names, by ClassId (the benchmark's signnames.csv).
 CLASS_NAMES = (
@@ -127,6 +137,24 @@ TRAINING_ARCHIVE = Archive(
     url=ARCHIVE_BASE_URL + "GTSRB-Training_fixed.zip",
     md5="513f3c79a4c5141765e10e952eaa2478",
 )
+# The official test images (unpacking to GTSRB/Final_Test/Images/, with a csv without ClassId)
+# and their ground truth (GT-final_test.csv, with ClassId): needed by the full set only.
+TEST_IMAGES_ARCHIVE = Archive(
+    name="GTSRB_Final_Test_Images.zip",
+    url=ARCHIVE_BASE_URL + "GTSRB_Final_Test_Images.zip",
+    md5="c7e4e6327067d32654124b0fe9e82185",
+)
+TEST_GT_ARCHIVE = Archive(
+    name="GTSRB_Final_Test_GT.zip",
+    url=ARCHIVE_BASE_URL + "GTSRB_Final_Test_GT.zip",
+    md5="fe31e9c9270bbcd7b84b7f21a9d9d9e5",
+)
+
+# The subsets fetch makes: tiny (the lessons' default), small (for comparisons), full.
+SUBSETS = ("tiny", "small", "full")
+SMALL_TRAIN_PER_CLASS = 100
+SMALL_TEST_PER_CLASS = 30
+_PROCESS_START = time.time()
 
 
 def class_names() -> list[str]:
@@ -167,12 +195,28 @@ def _visible_subfolders(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+class _NotALayout(ValueError):
+    """A folder in no layout lrlab reads; ``reason`` is the short account, without advice."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _reason(error: Exception) -> str:
+    return getattr(error, "reason", None) or str(error)
+
+
+def _fetch_command(dest: Path | str, extra: str = "") -> str:
+    return f"`python -m lrlab.data fetch --dest {dest}{extra}`"
+
+
 def _find_layout(data_dir: Path) -> _Layout:
     if not data_dir.exists():
         raise FileNotFoundError(
-            f"GTSRB folder {data_dir} does not exist: run `make data` (or "
-            f"`python -m lrlab.data fetch --dest {data_dir}`), or set LRLAB_DATA_DIR to a GTSRB "
-            "folder"
+            f"GTSRB folder {data_dir} does not exist: fetch the tiny subset with "
+            f"{_fetch_command(data_dir)} (add `--source path/to/gtsrb` to copy a local copy), "
+            f"or set {DATA_DIR_VARIABLE} to a GTSRB folder"
         )
     if not data_dir.is_dir():
         raise NotADirectoryError(f"GTSRB folder {data_dir} is a file, not a folder")
@@ -193,11 +237,13 @@ def _find_layout(data_dir: Path) -> _Layout:
     if subfolders and all(p.name.isdigit() for p in subfolders):
         return _Layout("class-folder layout", data_dir, None, None)
     found = ", ".join(sorted(p.name for p in data_dir.iterdir())[:8]) or "nothing"
-    raise ValueError(
+    raise _NotALayout(
+        f"{data_dir} is not in a GTSRB layout lrlab reads (found: {found})",
         f"{data_dir} is not in a GTSRB layout lrlab reads (found: {found}). Expected "
         "Final_Training/Images/<class>/ with GT-<class>.csv (the official layout), "
         "train/<class>/ (class folders), or <class>/ folders named by ClassId. "
-        "Run `make data` for the tiny subset."
+        f"Fetch the tiny subset elsewhere with {_fetch_command('data/gtsrb-tiny')}, or set "
+        f"{DATA_DIR_VARIABLE} to a GTSRB folder",
     )
 
 
@@ -216,8 +262,14 @@ def _track_of(file_name: str) -> str | None:
 
 def _read_gt_csv(csv_path: Path, image_folder: Path) -> list[ImageRecord]:
     """The images listed in a ``;``-separated GT csv, their paths relative to ``image_folder``."""
-    with open(csv_path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle, delimiter=";"))
+    try:
+        with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle, delimiter=";"))
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{csv_path} is not UTF-8 text ({error}): lrlab reads GT csvs as UTF-8 (the official "
+            "csvs are plain ASCII); save it as UTF-8"
+        ) from None
     header = tuple(column.strip() for column in rows[0]) if rows else ()
     if header != GT_COLUMNS:
         raise ValueError(
@@ -227,6 +279,7 @@ def _read_gt_csv(csv_path: Path, image_folder: Path) -> list[ImageRecord]:
             "GT-final_test.csv from GTSRB_Final_Test_GT.zip"
         )
     records = []
+    first_line: dict[str, int] = {}
     for line_number, row in enumerate(rows[1:], start=2):
         if not any(field.strip() for field in row):
             continue
@@ -239,6 +292,13 @@ def _read_gt_csv(csv_path: Path, image_folder: Path) -> list[ImageRecord]:
             raise ValueError(f"{where}: the Roi columns must be integers, got {row[3:7]}") from None
         file_name = row[0].strip()
         label = _class_id(row[7], where)
+        if file_name in first_line:
+            raise ValueError(
+                f"{where}: {file_name} is listed twice (also on line {first_line[file_name]}); "
+                "a file listed twice could land in both training and validation: remove the "
+                "duplicate row"
+            )
+        first_line[file_name] = line_number
         records.append(
             ImageRecord(image_folder / file_name, label, (x1, y1, x2, y2), _track_of(file_name))
         )
@@ -249,10 +309,21 @@ def _read_class_folders(folder: Path, require_csv: bool) -> list[ImageRecord]:
     """The images of every class folder in ``folder``, from its GT csv when it has one."""
     class_folders = _visible_subfolders(folder)
     if not class_folders:
-        raise ValueError(f"{folder} has no class folders: run `make data` (or fetch with --force)")
+        raise ValueError(
+            f"{folder} has no class folders (<class>/ named by ClassId): add them, or fetch the "
+            f"data again with {_fetch_command(folder, ' --force')}"
+        )
     records = []
+    folder_of: dict[int, Path] = {}
     for class_folder in class_folders:
         label = _class_id(class_folder.name, f"class folder {class_folder}")
+        if label in folder_of:
+            raise ValueError(
+                f"class folders {folder_of[label]} and {class_folder} are both class {label}: "
+                "their images would be read as one class and could land in both training and "
+                "validation; merge them into one folder"
+            )
+        folder_of[label] = class_folder
         csv_path = class_folder / f"GT-{class_folder.name}.csv"
         if csv_path.is_file():
             class_records = _read_gt_csv(csv_path, class_folder)
@@ -265,7 +336,7 @@ def _read_class_folders(folder: Path, require_csv: bool) -> list[ImageRecord]:
         elif require_csv:
             raise FileNotFoundError(
                 f"{csv_path} is missing: the official layout has a GT-<class>.csv in every class "
-                "folder. Run `make data` (or fetch with --force) to rebuild the folder"
+                "folder. Add it, or fetch the data again (`python -m lrlab.data fetch --force`)"
             )
         else:
             class_records = [
@@ -277,14 +348,18 @@ def _read_class_folders(folder: Path, require_csv: bool) -> list[ImageRecord]:
             raise ValueError(
                 f"class folder {class_folder} has no images ({', '.join(IMAGE_EXTENSIONS)}"
                 f"{' listed in its csv' if csv_path.is_file() else ''}): remove the folder, or "
-                "run `make data` (or fetch with --force)"
+                "fetch the data again (`python -m lrlab.data fetch --force`)"
             )
         records.extend(class_records)
     return records
 
 
 def _resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
-    return Path(data_dir) if data_dir is not None else default_data_dir()
+    if data_dir is None:
+        return default_data_choice()[0]
+    if not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be a path (str or os.PathLike) or None, got {data_dir!r}")
+    return Path(data_dir)
 
 
 def list_images(
@@ -309,12 +384,13 @@ def list_images(
             raise FileNotFoundError(
                 f"{layout.test_folder} has no GT-final_test.csv (in it or beside it): unzip "
                 f"GTSRB_Final_Test_GT.zip (the csv with ClassId) into {layout.test_folder.parent}, "
-                "or run `make data`"
+                "or fetch the data again (`python -m lrlab.data fetch --force`)"
             )
         records = _read_gt_csv(layout.test_csv, layout.test_folder)
         if not records:
             raise ValueError(
-                f"{layout.test_csv} lists no images: run `make data` (or fetch with --force)"
+                f"{layout.test_csv} lists no images: add them, or fetch the data again "
+                "(`python -m lrlab.data fetch --force`)"
             )
         return records
     return _read_class_folders(layout.test_folder, require_csv=False)
@@ -353,12 +429,22 @@ def _require_rois(records: Sequence[ImageRecord], data_dir: Path) -> None:
         )
 
 
+def _as_rgb(image: Image.Image) -> Image.Image:
+    """``image`` as 8-bit RGB. Integer modes (``I;16*``, ``I``: 16-bit PNG or PPM) are scaled
+    from 0-65535 to 0-255 (value / 257, rounded) instead of being clipped to white."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        wide = np.asarray(image).astype(np.float64)
+        grey = np.clip(np.round(wide / 257.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    return image.convert("RGB")
+
+
 def _decode(record: ImageRecord, image_size: int, crop_roi: bool) -> np.ndarray:
     """One image as uint8 (image_size, image_size, 3): RGB, cropped to its ROI if asked, resized."""
     try:
         with Image.open(record.path) as opened:
-            image = opened.convert("RGB")
-    except OSError as error:  # a missing file, or one Pillow cannot decode
+            image = _as_rgb(opened)
+    except (OSError, Image.DecompressionBombError) as error:  # missing, undecodable, too large
         raise ValueError(
             f"cannot read image {record.path} ({error}): replace the file or fetch the data again "
             "(`python -m lrlab.data fetch --force ...`)"
@@ -407,6 +493,64 @@ def load_arrays(
         _require_rois(records, data_dir)
     labels = np.array([r.label for r in records], dtype=np.int32)
     return decode_images(records, image_size, crop_roi), labels
+
+
+# --------------------------------------------------------------------------- the data-location rule
+
+
+def _rule_text(rule: str) -> str:
+    return "the default folder" if rule == "default" else rule
+
+
+def _locate(fetch_missing: bool) -> tuple[Path, str]:
+    """``find_gtsrb``'s folder and the rule that chose it ("default" or "LRLAB_DATA_DIR")."""
+    folder, rule = default_data_choice()
+    where = f"{folder} ({_rule_text(rule)})"
+    if not folder.exists() and not folder.is_symlink():
+        if not fetch_missing:
+            raise FileNotFoundError(
+                f"no GTSRB folder at {where}: fetch the tiny subset with "
+                f"{_fetch_command(folder)}, or set {DATA_DIR_VARIABLE} to a GTSRB folder"
+            )
+        print(f"No GTSRB data at {where} yet: fetching the tiny subset into it.")
+        fetch(folder)
+        return folder, rule
+    if folder.is_dir() and (folder / COMPLETE_FILE).is_file():
+        return folder, rule
+    if folder.is_dir() and not any(folder.iterdir()):
+        if not fetch_missing:
+            raise FileNotFoundError(
+                f"the GTSRB folder {where} is empty: fetch the tiny subset into it with "
+                f"{_fetch_command(folder)}, or set {DATA_DIR_VARIABLE} to a GTSRB folder"
+            )
+        print(f"The GTSRB folder {where} is empty: fetching the tiny subset into it.")
+        fetch(folder)
+        return folder, rule
+    try:
+        _find_layout(folder)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"{where} holds no GTSRB data lrlab reads ({_reason(error)}): move it away and run "
+            f"{_fetch_command(folder)}, or set {DATA_DIR_VARIABLE} to a GTSRB folder"
+        ) from None
+    return folder, rule
+
+
+def find_gtsrb(fetch: bool = True) -> Path:
+    """The GTSRB folder of the data-location rule, fetched when missing.
+
+    The rule: ``$LRLAB_DATA_DIR`` if set, else ``<project root>/data/gtsrb-tiny`` (the project
+    root is the checkout, else the working directory: on Colab, /content). A folder that
+    does not exist (or is empty) is filled with ``lrlab.data.fetch(folder)`` when ``fetch``
+    (the tiny subset: downloaded, else the SYNTHETIC stand-in), saying so; with
+    ``fetch=False`` it is a FileNotFoundError. A folder fetched by lrlab (``.complete``) is
+    returned as it is; any other folder must be in a layout lrlab reads (data uploaded by
+    hand is used as it is, never rewritten or deleted), else a ValueError says what was
+    found and what to do.
+    """
+    if not isinstance(fetch, bool):
+        raise TypeError(f"fetch must be True or False, got {fetch!r}")
+    return _locate(fetch_missing=fetch)[0]
 
 
 # --------------------------------------------------------------------------- splitting
@@ -461,7 +605,12 @@ def split_train_validation(
 
 @dataclass
 class GTSRBData:
-    """What ``load_gtsrb`` returns: the three batched datasets, their sizes and the provenance."""
+    """What ``load_gtsrb`` returns: the three batched datasets, their sizes and the provenance.
+
+    ``data_rule`` says which rule chose ``data_dir``: ``"default"`` (the default folder
+    ``data/gtsrb-tiny`` under the project root), ``"LRLAB_DATA_DIR"`` (that variable), or
+    ``"argument"`` (the ``data_dir`` given to ``load_gtsrb``).
+    """
 
     train: Any
     validation: Any
@@ -476,9 +625,24 @@ class GTSRBData:
     image_size: int
     crop_roi: bool
     group_by_track: bool
+    data_rule: str = "argument"
+
+    def location(self) -> str:
+        """Where the data is and which rule chose it, e.g. ``data/gtsrb-tiny (the default
+        folder)``; the default folder is named relative to the project root, so the text is
+        the same on every machine."""
+        if self.data_rule == "default":
+            return f"{DEFAULT_DATA_FOLDER.as_posix()} (the default folder)"
+        if self.data_rule == DATA_DIR_VARIABLE:
+            return f"{self.data_dir} ({DATA_DIR_VARIABLE})"
+        return str(self.data_dir)
 
     def summary(self) -> str:
-        """One line for a notebook: which data, how many images per split, image size, classes."""
+        """One line for a notebook: which data, where, images per split, image size, classes.
+
+        ``Data: <source> in <location()>: <n> train / <n> validation / <n> test images,
+        <size>x<size>, <n> classes[, cropped to the ROI][, validation split by track]``.
+        """
         split = ""
         if self.num_validation:
             split = ", validation split by track" if self.group_by_track else (
@@ -486,7 +650,8 @@ class GTSRBData:
             )
         extras = (", cropped to the ROI" if self.crop_roi else "") + split
         return (
-            f"Data: {self.source}: {self.num_train} train / {self.num_validation} validation / "
+            f"Data: {self.source} in {self.location()}: {self.num_train} train / "
+            f"{self.num_validation} validation / "
             f"{self.num_test} test images, {self.image_size}x{self.image_size}, "
             f"{self.num_classes} classes{extras}"
         )
@@ -526,11 +691,16 @@ def load_gtsrb(
     every pass by a shuffle seeded with ``seed``: its n-th pass (the n-th epoch of a first
     ``fit``) has the same order on every run. ``validation`` and ``test`` keep file order;
     ``validation`` is None when ``validation_split`` is 0, ``test`` when there is no test part.
+    ``data_dir`` None means ``find_gtsrb()``: ``$LRLAB_DATA_DIR``, else the default folder,
+    fetched on first use.
     """
     image_size = _check_integer("image_size", image_size, minimum=1)
     batch_size = _check_integer("batch_size", batch_size, minimum=1)
     seed = _check_integer("seed", seed, minimum=0)
-    data_dir = _resolve_data_dir(data_dir)
+    if data_dir is None:
+        data_dir, data_rule = _locate(fetch_missing=True)
+    else:
+        data_dir, data_rule = _resolve_data_dir(data_dir), "argument"
     train_records = list_images(data_dir, "train")
     test_records = list_images(data_dir, "test")
     if crop_roi:
@@ -584,6 +754,7 @@ def load_gtsrb(
         image_size=image_size,
         crop_roi=bool(crop_roi),
         group_by_track=tracks is not None,
+        data_rule=data_rule,
     )
 
 
@@ -608,17 +779,22 @@ def download(
 ) -> Path:
     """Stream ``url`` to ``target`` with a progress bar and check its MD5; return ``target``.
 
-    The bytes go to a temporary file beside ``target``, renamed to ``target`` only when
-    complete and verified; a wrong checksum deletes them and raises ``DownloadError``. A
-    ``target`` already there with the right MD5 is kept. ``timeout`` (seconds) bounds each
-    network wait, so an offline machine fails fast.
+    The bytes go to a temporary file ``.<name>.<random>.part`` beside ``target``, renamed to
+    ``target`` only when complete and verified; a wrong checksum deletes them and raises
+    ``DownloadError``. A ``target`` already there with the right MD5 is kept (MD5s compare
+    case-insensitively). ``.part`` files of ``target`` left by a killed run (not locked by a
+    running process, and older than this one) are removed first. ``timeout`` (seconds)
+    bounds each network wait, so an offline machine fails fast.
     """
     target = Path(target)
+    md5 = md5.strip().lower()
     if target.is_file() and md5sum(target) == md5:
         return target
     new_folder = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(target)
     handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    _lock(handle)  # tells a later run that this .part is in use
     digest = hashlib.md5(usedforsecurity=False)
     try:
         with os.fdopen(handle, "wb") as out:
@@ -646,6 +822,61 @@ def download(
     return target
 
 
+def _lock(handle: int) -> None:
+    """Hold an exclusive ``flock`` on the open file or folder ``handle`` (POSIX; a no-op
+    elsewhere). The lock goes with the process, even a killed one."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: staleness is judged by age alone
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _is_stale(path: Path) -> bool:
+    """True for a leftover of an earlier run: older than this process and, where ``flock``
+    exists, locked by no running process."""
+    try:
+        if path.lstat().st_mtime >= _PROCESS_START:
+            return False
+        if os.name != "posix":
+            return True
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        import fcntl
+    except ImportError:
+        os.close(handle)
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # a running fetch holds it
+    finally:
+        os.close(handle)
+    return True
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Remove the stale ``.<target name>.<random>.part`` files of ``download``."""
+    if not target.parent.is_dir():
+        return
+    for part in target.parent.glob(f".{glob_escape(target.name)}.*.part"):
+        if part.is_file() and not part.is_symlink() and _is_stale(part):
+            print(f"removing {part}, left by an interrupted download")
+            part.unlink(missing_ok=True)
+
+
+def _open_zip(archive_path: str | os.PathLike) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(archive_path)
+    except zipfile.BadZipFile as error:
+        raise ValueError(
+            f"{archive_path} is not a zip archive ({error}): delete it and fetch again, or give "
+            "the official GTSRB archive"
+        ) from None
+
+
 def _lands_inside(member: str) -> bool:
     """False for an archive member with an absolute path, a drive, or a '..' part."""
     if member.startswith(("/", "\\")) or PureWindowsPath(member).drive:
@@ -660,9 +891,10 @@ def safe_extract(
 
     Every member name of the archive is checked first: one that would land outside
     ``target`` (an absolute path, a drive, a '..' part: "zip slip") makes the whole archive
-    refused with a ``ValueError``, before anything is written.
+    refused with a ``ValueError``, before anything is written. A file that is not a zip
+    archive is a ``ValueError`` naming it.
     """
-    with zipfile.ZipFile(archive_path) as archive:
+    with _open_zip(archive_path) as archive:
         unsafe = [name for name in archive.namelist() if not _lands_inside(name)]
         if unsafe:
             raise ValueError(
@@ -717,6 +949,10 @@ def _write_official_layout(
         sample.write(test_folder / name)
         rows.append((name, *sample.size, *sample.roi, sample.label))
     _write_gt_csv(dest / "Final_Test" / "GT-final_test.csv", rows)
+    _write_sign_names(dest)
+
+
+def _write_sign_names(dest: Path) -> None:
     with open(dest / "signnames.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(("ClassId", "SignName"))
@@ -771,8 +1007,11 @@ def select_tiny_subset(
 
 
 def _copied_sample(record: ImageRecord) -> _Sample:
-    with Image.open(record.path) as image:
-        size = image.size
+    try:
+        with Image.open(record.path) as image:
+            size = image.size
+    except (OSError, Image.DecompressionBombError) as error:
+        raise ValueError(f"cannot read image {record.path} ({error})") from error
     return _Sample(
         record.label,
         record.path.name,
@@ -782,26 +1021,110 @@ def _copied_sample(record: ImageRecord) -> _Sample:
     )
 
 
-def _subset_from_training_archive(archive: Path, dest: Path, seed: int) -> None:
-    """Write the tiny subset of the official training archive into ``dest`` (official layout)."""
-    with tempfile.TemporaryDirectory(prefix=".gtsrb-archive-", dir=dest.parent) as work:
-        with zipfile.ZipFile(archive) as opened:
-            names = opened.namelist()
-        csv_members = [n for n in names if re.search(r"(^|/)GT-\d{5}\.csv$", n)]
-        if not csv_members:
-            raise ValueError(
-                f"{archive} has no GT-<class>.csv files: it is not the GTSRB training archive"
-            )
-        safe_extract(archive, work, csv_members)
-        training_folder = (Path(work) / csv_members[0]).parent.parent
-        train, test = select_tiny_subset(
-            _read_class_folders(training_folder, require_csv=True), seed
+def _write_class_folder_layout(
+    dest: Path, train: Sequence[ImageRecord], test: Sequence[ImageRecord]
+) -> None:
+    """``train/<class:05d>/`` and ``test/<class:05d>/`` with the images as lossless PNG under
+    their own ``<track>_<frame>`` names, a ``GT-<class:05d>.csv`` (ROIs) where the images have
+    ROIs, and ``signnames.csv``: the layout of gtsrb-small."""
+    for split, records in (("train", train), ("test", test)):
+        by_class: dict[int, list[ImageRecord]] = defaultdict(list)
+        for record in records:
+            by_class[record.label].append(record)
+        for label, members in sorted(by_class.items()):
+            folder = dest / split / f"{label:05d}"
+            folder.mkdir(parents=True)
+            rows = []
+            for record in sorted(members, key=lambda r: r.path.name):
+                name = f"{record.path.stem}.png"
+                try:
+                    with Image.open(record.path) as opened:
+                        image = _as_rgb(opened)
+                except (OSError, Image.DecompressionBombError) as error:
+                    raise ValueError(f"cannot read image {record.path} ({error})") from error
+                image.save(folder / name, "PNG")
+                if record.roi is not None:
+                    rows.append((name, *image.size, *record.roi, label))
+            if len(rows) == len(members):
+                _write_gt_csv(folder / f"GT-{label:05d}.csv", rows)
+    _write_sign_names(dest)
+
+
+def _training_records(archive: Path, work: Path) -> list[ImageRecord]:
+    """The images of the official training archive, from its csvs extracted into ``work``."""
+    with _open_zip(archive) as opened:
+        names = opened.namelist()
+    csv_members = [n for n in names if re.search(r"(^|/)GT-\d{5}\.csv$", n)]
+    if not csv_members:
+        raise ValueError(
+            f"{archive} has no GT-<class>.csv files: it is not the GTSRB training archive"
         )
-        chosen = {r.path.relative_to(work).as_posix() for r in train + test}
-        safe_extract(archive, work, sorted(chosen))
+    safe_extract(archive, work, csv_members)
+    return _read_class_folders((work / csv_members[0]).parent.parent, require_csv=True)
+
+
+def _write_subset(
+    records: Sequence[ImageRecord], subset: str, dest: Path, seed: int, extract=None
+) -> None:
+    """Choose the ``subset`` ("tiny" or "small") of ``records`` and write it into ``dest``:
+    tiny in the official layout, small in class folders. ``extract(records)``, when given,
+    first puts the chosen files in place (from an archive)."""
+    per_class = {"tiny": (TRAIN_PER_CLASS, TEST_PER_CLASS)}.get(
+        subset, (SMALL_TRAIN_PER_CLASS, SMALL_TEST_PER_CLASS)
+    )
+    train, test = select_tiny_subset(records, seed, *per_class)
+    if extract is not None:
+        extract(train + test)
+    if subset == "tiny":
         _write_official_layout(
             dest, [_copied_sample(r) for r in train], [_copied_sample(r) for r in test], seed
         )
+    else:
+        _write_class_folder_layout(dest, train, test)
+
+
+def _subset_from_training_archive(archive: Path, dest: Path, seed: int, subset: str) -> None:
+    """Write the ``subset`` of the official training archive into ``dest``."""
+    work = dest / ".unpacked"  # inside the folder being built: it goes with it
+    records = _training_records(archive, work)
+
+    def extract(chosen: Sequence[ImageRecord]) -> None:
+        safe_extract(archive, work, sorted(r.path.relative_to(work).as_posix() for r in chosen))
+
+    _write_subset(records, subset, dest, seed, extract)
+    shutil.rmtree(work)
+
+
+def _single_folder_of(archive: Path, work: Path, pattern: str, what: str) -> Path:
+    """Extract ``archive`` into ``work``; the folder of its members matching ``pattern``."""
+    with _open_zip(archive) as opened:
+        names = [n for n in opened.namelist() if re.search(pattern, n)]
+    folders = {str(Path(n).parent) for n in names}
+    if len(folders) != 1:
+        raise ValueError(f"{archive} does not hold {what}: it is not the official GTSRB archive")
+    safe_extract(archive, work)
+    return work / folders.pop()
+
+
+def _full_from_archives(training: Path, test_images: Path, test_gt: Path, dest: Path) -> None:
+    """The official archives unpacked into the official layout under ``dest``."""
+    work = dest / ".unpacked"
+    training_csvs = _single_folder_of(
+        training, work / "training", r"(^|/)GT-00000\.csv$", "the training images"
+    )
+    (dest / "Final_Training").mkdir()
+    os.replace(training_csvs.parent, dest / "Final_Training" / "Images")
+    images = _single_folder_of(
+        test_images, work / "test", r"(^|/)\d{5}\.ppm$", "the test images (<number>.ppm)"
+    )
+    (dest / "Final_Test").mkdir()
+    os.replace(images, dest / "Final_Test" / "Images")
+    gt_folder = _single_folder_of(
+        test_gt, work / "gt", r"(^|/)GT-final_test\.csv$", "GT-final_test.csv"
+    )
+    os.replace(gt_folder / "GT-final_test.csv", dest / "Final_Test" / "GT-final_test.csv")
+    shutil.rmtree(work)
+    _write_sign_names(dest)
 
 
 # --------------------------------------------------------------------------- synthetic stand-in
@@ -959,7 +1282,9 @@ def draw_synthetic_gtsrb(dest: str | os.PathLike, seed: int = 0) -> Path:
         "# SYNTHETIC stand-in for the GTSRB tiny subset\n\n"
         "Drawn with Pillow by `python -m lrlab.data fetch` because no GTSRB copy or download was\n"
         "available. Same layout and counts as the real subset, but these are not GTSRB images:\n"
-        "numbers computed on them are not GTSRB results. See data/README.md for the real data.\n",
+        "numbers computed on them are not GTSRB results. For the real data:\n"
+        "`python -m lrlab.data fetch --dest <this folder> --force` with network access,\n"
+        "or with --source path/to/gtsrb.\n",
         encoding="utf-8",
     )
     return dest
@@ -986,15 +1311,145 @@ def _copy_folder(source: Path, dest: Path) -> None:
             shutil.copyfile(Path(folder) / name, dest / relative / name)
 
 
+def _partial_name(dest: Path) -> re.Pattern:
+    return re.compile(rf"^\.{re.escape(dest.name)}\.[0-9a-f]{{8}}\.(partial|old)$")
+
+
+def _remove_stale(dest: Path) -> None:
+    """Remove what a killed fetch of ``dest`` left: its ``.<dest>.<hex>.partial`` build
+    folders, a ``.<dest>.<hex>.old`` folder (the previous ``dest``: put back when ``dest`` is
+    missing) and ``.part`` files of the official archives in ``<parent>/downloads``. Only
+    those names, and only stale ones (see ``_is_stale``)."""
+    if dest.parent.is_dir():
+        pattern = _partial_name(dest)
+        for left in sorted(dest.parent.iterdir()):
+            if not pattern.match(left.name) or left.is_symlink() or not left.is_dir():
+                continue
+            if not _is_stale(left):
+                continue
+            if left.name.endswith(".old") and not dest.exists() and not dest.is_symlink():
+                print(f"putting back {dest} from {left}, left by an interrupted fetch")
+                os.replace(left, dest)
+            else:
+                print(f"removing {left}, left by an interrupted fetch")
+                shutil.rmtree(left)
+    for archive in (TRAINING_ARCHIVE, TEST_IMAGES_ARCHIVE, TEST_GT_ARCHIVE):
+        _remove_stale_parts(dest.parent / "downloads" / archive.name)
+
+
 def _replace_folder(built: Path, dest: Path) -> None:
     """Move ``built`` to ``dest`` by renames; an old ``dest`` goes once ``built`` is in place."""
     if not dest.exists():
         os.replace(built, dest)
         return
-    previous = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
-    os.replace(dest, previous / dest.name)
+    if dest.is_dir() and not any(dest.iterdir()):
+        os.replace(built, dest)  # onto an empty folder
+        return
+    previous = dest.parent / f".{dest.name}.{uuid.uuid4().hex[:8]}.old"
+    os.replace(dest, previous)
     os.replace(built, dest)
     shutil.rmtree(previous)
+
+
+def validate_gtsrb(folder: str | os.PathLike) -> str:
+    """Check that ``folder`` holds GTSRB data lrlab reads; return a one-line account of it.
+
+    The layout must be one ``list_images`` reads, with at least one training image, every
+    listed image must exist, and the first training image (and the first test image, if
+    any) must decode. Raises ValueError or FileNotFoundError naming what is wrong.
+    """
+    folder = _resolve_data_dir(folder)
+    layout = _find_layout(folder)
+    train, test = list_images(folder, "train"), list_images(folder, "test")
+    missing = [r.path for r in train + test if not r.path.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} listed image(s) of {folder} are missing, e.g. {missing[0]}"
+        )
+    for record in train[:1] + test[:1]:
+        _decode(record, 8, crop_roi=False)
+    return f"{layout.name}, {len(train)} training and {len(test)} test images"
+
+
+def _check_apart(dest: Path, other: Path, option: str) -> None:
+    here, there = dest.resolve(), other.resolve()
+    if here == there or here in there.parents or there in here.parents:
+        raise ValueError(
+            f"--dest {dest} and {option} {other} overlap (one is or holds the other): filling or "
+            f"replacing --dest could destroy {option}. Give a --dest outside it"
+        )
+
+
+def _path_argument(name: str, value) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {value!r}")
+    return Path(value)
+
+
+def _archive_file(archive: Archive, archives: Path | None, downloads: Path) -> Path:
+    """``archive`` from the folder ``archives`` (MD5-checked), else downloaded to ``downloads``."""
+    if archives is None:
+        return download(archive.url, downloads / archive.name, archive.md5)
+    path = archives / archive.name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: --archives must hold the official {archive.name} "
+            f"(from {archive.url})"
+        )
+    found = md5sum(path)
+    if found != archive.md5.strip().lower():
+        raise ValueError(
+            f"{path} has MD5 {found}, expected {archive.md5}: it is not the official "
+            f"{archive.name} (or it is damaged); download it again from {archive.url}"
+        )
+    return path
+
+
+def _build(
+    built: Path,
+    subset: str | None,
+    source: Path | None,
+    archives: Path | None,
+    synthetic: bool,
+    seed: int,
+    downloads: Path,
+) -> str:
+    """Fill the empty folder ``built``; return the description line of what it holds."""
+    if source is not None:
+        if subset in (None, "full"):
+            _copy_folder(source, built)
+            print(f"copied {source}")
+            return describe_source(source)
+        _write_subset(list_images(source, "train"), subset, built, seed)
+        return f"{describe_source(source)}, {subset} subset (seed {seed})"
+    if synthetic:
+        draw_synthetic_gtsrb(built, seed)
+        return _synthetic_description(seed, "asked for with --synthetic")
+    subset = subset or "tiny"
+    try:
+        training = _archive_file(TRAINING_ARCHIVE, archives, downloads)
+    except DownloadError as error:
+        if subset != "tiny":
+            raise DownloadError(
+                f"{error}. The {subset} set needs the official archives: fetch again with network "
+                "access, or give --archives DIR holding them"
+            ) from None
+        print(
+            f"GTSRB download failed: {error}. Drawing a SYNTHETIC stand-in instead: numbers "
+            "computed on it are not GTSRB results. For the real data, fetch again with network "
+            "access (`python -m lrlab.data fetch --dest DIR --force`), with --source "
+            "path/to/gtsrb, or with --archives DIR holding the official archives.",
+            file=sys.stderr,
+        )
+        draw_synthetic_gtsrb(built, seed)
+        return _synthetic_description(seed, "no GTSRB download was possible")
+    if subset == "full":
+        test_images = _archive_file(TEST_IMAGES_ARCHIVE, archives, downloads)
+        test_gt = _archive_file(TEST_GT_ARCHIVE, archives, downloads)
+        _full_from_archives(training, test_images, test_gt, built)
+        return "real GTSRB, the full official archives"
+    _subset_from_training_archive(training, built, seed, subset)
+    return f"real GTSRB, {subset} subset of the official archives (seed {seed})"
 
 
 def fetch(
@@ -1003,93 +1458,177 @@ def fetch(
     synthetic: bool = False,
     seed: int = 0,
     force: bool = False,
+    subset: str | None = None,
+    archives: str | os.PathLike | None = None,
 ) -> Path:
     """Fill ``dest`` with GTSRB data and return it; ``dest/.complete`` marks a finished fetch.
 
-    From ``source`` when given (a local GTSRB folder in a layout ``load_gtsrb`` reads: it is
-    copied); else the tiny subset of the official training archive (download, MD5 check,
-    ``select_tiny_subset`` with ``seed``); else, when the download fails or ``synthetic`` is
-    asked for, the SYNTHETIC stand-in of ``draw_synthetic_gtsrb``. ``dest/.lrlab-source``
-    gets one line describing the data. The folder is built beside ``dest`` and renamed into
-    place at the end, so an interrupted fetch leaves nothing half-written. A ``dest`` that
-    already has ``.complete`` is left alone unless ``force``.
+    What goes in, by ``subset``:
+
+    - ``"tiny"`` (the default without ``source``): per class 20 training images over the
+      kept tracks and 5 test images from held-out tracks (``select_tiny_subset``, seeded),
+      in the official layout.
+    - ``"small"``: the same held-out tracks, 100 training and 30 test images per class, as
+      PNG in class folders ``train/<class>/``, ``test/<class>/`` under their
+      ``<track>_<frame>`` names (gtsrb-small's layout), with GT csvs for the ROIs.
+    - ``"full"``: the three official archives unpacked into the official layout.
+
+    Where from: ``source``, a local folder in a layout ``load_gtsrb`` reads, is copied as it
+    is when ``subset`` is None or "full", else the subset is cut from its training images
+    (which must be named ``<track>_<frame>``, e.g. the official archive unpacked). Else the
+    official archives, from the folder ``archives`` when given, else downloaded into
+    ``<dest's parent>/downloads``, MD5-checked either way. The tiny subset falls back to the
+    SYNTHETIC stand-in of ``draw_synthetic_gtsrb`` when the download fails (or when
+    ``synthetic``); small and full stop with an error instead. ``dest/.lrlab-source`` gets
+    one line describing the data.
+
+    The data is built in ``.<dest>.<hex>.partial`` beside ``dest``, validated
+    (``validate_gtsrb``), marked and renamed into place at the end, so an interrupted fetch
+    leaves nothing half-written; what a killed fetch left is removed by the next one.
+
+    What is already at ``dest``: nothing, or an empty folder: filled. A folder lrlab
+    fetched (``.complete``): left alone unless ``force``, which replaces it. A folder without
+    ``.complete`` that holds GTSRB data lrlab reads (uploaded by hand, say): validated and
+    used as it is, never written into; ``force`` replaces it. Anything else at ``dest`` (a
+    non-empty folder in no layout, broken data): a ValueError naming it, and nothing changes
+    unless ``force``. Never replaced, even with ``force``: a file or a symbolic link at
+    ``dest``, and a ``dest`` that is, holds or lies inside ``source`` or ``archives``.
     """
-    dest = Path(dest)
-    if source is not None and synthetic:
-        raise ValueError("give either source or synthetic=True (--source or --synthetic), not both")
-    if (dest / COMPLETE_FILE).is_file() and not force:
-        print(
-            f"{dest} is complete ({describe_source(dest)}); left alone (use --force to replace it)"
+    dest = _path_argument("dest", dest)
+    for name, flag in (("synthetic", synthetic), ("force", force)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    seed = _check_integer("seed", seed, minimum=0)
+    if subset is not None and subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {', '.join(SUBSETS)}, got {subset!r}")
+    given = [n for n, v in (("source", source), ("archives", archives), ("synthetic", synthetic))
+             if v is not None and v is not False]  # fmt: skip
+    if len(given) > 1:
+        raise ValueError(
+            f"give at most one of --source, --archives and --synthetic, got {' and '.join(given)}"
         )
-        return dest
+    if synthetic and subset not in (None, "tiny"):
+        raise ValueError(f"the SYNTHETIC stand-in is of the tiny subset only, not {subset!r}")
+    if dest.name in ("", ".", "..", "downloads"):
+        raise ValueError(
+            f"--dest {dest} cannot be filled: name a folder of its own (e.g. data/gtsrb-tiny); "
+            "'downloads' is where lrlab keeps the archives"
+        )
     if source is not None:
-        source = Path(source)
+        source = _path_argument("source", source)
         if not source.is_dir():
             raise FileNotFoundError(
                 f"source folder {source} does not exist: give a folder holding GTSRB (such as "
                 "a copy of gtsrb-tiny), or leave --source out to download the data"
             )
         _find_layout(source)  # a folder in no layout lrlab reads fails here, with its reason
-        if dest.exists() and source.resolve() == dest.resolve():
-            raise ValueError(f"source and dest are the same folder: {source}")
+        _check_apart(dest, source, "--source")
+    if archives is not None:
+        archives = _path_argument("archives", archives)
+        if not archives.is_dir():
+            raise FileNotFoundError(
+                f"archives folder {archives} does not exist: give the folder holding "
+                f"{TRAINING_ARCHIVE.name} (and, for --subset full, {TEST_IMAGES_ARCHIVE.name} "
+                f"and {TEST_GT_ARCHIVE.name})"
+            )
+        _check_apart(dest, archives, "--archives")
+    _remove_stale(dest)
+    if dest.is_symlink() and force:
+        raise ValueError(
+            f"--dest {dest} is a symbolic link: --force would replace the link, not its target. "
+            "Give the target folder as --dest, or remove the link yourself"
+        )
+    if dest.exists() and not dest.is_dir():
+        raise ValueError(
+            f"--dest {dest} is a file, not a folder: give another --dest (fetch never replaces "
+            "a file, even with --force)"
+        )
+    if dest.is_dir() and any(dest.iterdir()):
+        if (dest / COMPLETE_FILE).is_file() and not force:
+            print(
+                f"{dest} is complete ({describe_source(dest)}); left alone "
+                "(use --force to replace it)"
+            )
+            return dest
+        if not force:
+            try:
+                account = validate_gtsrb(dest)
+            except (OSError, ValueError) as error:
+                raise ValueError(
+                    f"--dest {dest} already holds something that is not GTSRB data lrlab reads "
+                    f"({_reason(error)}); nothing was changed. Give another --dest, or add "
+                    "--force to replace it"
+                ) from None
+            print(
+                f"{dest} holds GTSRB data lrlab did not write ({account}): used as it is, "
+                "nothing changed (--force replaces it)"
+            )
+            return dest
+        print(f"--force: {dest} will be replaced once the new data is complete")
     dest.parent.mkdir(parents=True, exist_ok=True)
     built = dest.parent / f".{dest.name}.{uuid.uuid4().hex[:8]}.partial"
     built.mkdir()  # with the usual permissions (a mkdtemp folder would be private)
+    # a lock on the folder tells a later run that this build is in use (POSIX: a folder can
+    # be opened and flock-ed; elsewhere staleness is judged by age alone)
+    handle = os.open(built, os.O_RDONLY) if os.name == "posix" else None
     try:
-        if source is not None:
-            _copy_folder(source, built)
-            description = describe_source(source)
-            print(f"copied {source} to {dest}")
-        elif synthetic:
-            draw_synthetic_gtsrb(built, seed)
-            description = _synthetic_description(seed, "asked for with --synthetic")
-        else:
-            try:
-                archive = download(
-                    TRAINING_ARCHIVE.url,
-                    dest.parent / "downloads" / TRAINING_ARCHIVE.name,
-                    TRAINING_ARCHIVE.md5,
-                )
-            except DownloadError as error:
-                print(
-                    f"GTSRB download failed: {error}\nDrawing a SYNTHETIC stand-in instead: "
-                    "numbers "
-                    "computed on it are not GTSRB results. For the real data, fetch again with "
-                    "--source <a GTSRB folder> or with network access (see data/README.md).",
-                    file=sys.stderr,
-                )
-                draw_synthetic_gtsrb(built, seed)
-                description = _synthetic_description(seed, "no GTSRB download was possible")
-            else:
-                _subset_from_training_archive(archive, built, seed)
-                description = f"real GTSRB, tiny subset of the official archives (seed {seed})"
+        if handle is not None:
+            _lock(handle)
+        description = _build(
+            built, subset, source, archives, synthetic, seed, dest.parent / "downloads"
+        )
+        try:
+            validate_gtsrb(built)
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                f"the data fetched for {dest} is not usable ({error}); nothing was changed"
+            ) from None
         (built / SOURCE_FILE).write_text(description + "\n", encoding="utf-8")
         (built / COMPLETE_FILE).write_text("", encoding="utf-8")
         _replace_folder(built, dest)
     finally:
+        if handle is not None:
+            os.close(handle)
         if built.exists():
             shutil.rmtree(built)
     print(f"{dest}: {description}")
     return dest
 
 
+def _stop_on_sigterm(signal_number, frame) -> None:
+    raise SystemExit(128 + signal_number)  # unwinds, so fetch removes its partial folder
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: ``python -m lrlab.data fetch --dest DIR [options]`` (see ``fetch``)."""
+    """The command line: ``python -m lrlab.data fetch --dest DIR [options]`` (see ``fetch``).
+
+    Every expected failure prints one line ``error: ...`` and exits with status 1.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m lrlab.data", description="GTSRB data for lrlab."
     )
     commands = parser.add_subparsers(dest="command", required=True)
     fetch_parser = commands.add_parser(
         "fetch",
-        help="fill DEST with the tiny GTSRB subset",
-        description="Copy a local GTSRB folder (--source), else download the official training "
-        "archive and keep the tiny subset, else draw a SYNTHETIC stand-in.",
+        help="fill DEST with GTSRB (the tiny subset by default)",
+        description="Copy a local GTSRB folder (--source), else cut the subset from the official "
+        "archives (--archives DIR, else downloaded), else (tiny only) draw a SYNTHETIC stand-in. "
+        "An existing DEST is never deleted unless lrlab wrote it or --force is given.",
     )
     fetch_parser.add_argument(
         "--dest", required=True, type=Path, help="folder to fill (e.g. data/gtsrb-tiny)"
     )
     fetch_parser.add_argument(
-        "--source", type=Path, help="a local GTSRB folder to copy instead of downloading"
+        "--subset",
+        choices=SUBSETS,
+        help="tiny (20 train + 5 test per class; the default), small (100 + 30 per class) or "
+        "full (the official archives); with --source, cut from its training images",
+    )
+    fetch_parser.add_argument(
+        "--source", type=Path, help="a local GTSRB folder to copy (or to cut --subset from)"
+    )
+    fetch_parser.add_argument(
+        "--archives", type=Path, help="a folder holding the official GTSRB zip archives"
     )
     fetch_parser.add_argument(
         "--synthetic", action="store_true", help="draw the synthetic stand-in"
@@ -1097,14 +1636,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     fetch_parser.add_argument(
         "--seed", type=int, default=0, help="seed of the subset or drawing (default 0)"
     )
-    fetch_parser.add_argument("--force", action="store_true", help="replace a complete DEST")
+    fetch_parser.add_argument(
+        "--force", action="store_true", help="replace what is at DEST (a folder only)"
+    )
     arguments = parser.parse_args(argv)
     try:
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    except ValueError:  # not the main thread
+        pass
+    try:
         fetch(
-            arguments.dest, arguments.source, arguments.synthetic, arguments.seed, arguments.force
+            arguments.dest,
+            arguments.source,
+            arguments.synthetic,
+            arguments.seed,
+            arguments.force,
+            arguments.subset,
+            arguments.archives,
         )
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was changed at --dest", file=sys.stderr)
+        return 130
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        DownloadError,
+        Image.DecompressionBombError,
+        zipfile.BadZipFile,  # a damaged member of a zip that opened
+        zlib.error,
+    ) as error:
+        print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
     return 0
 

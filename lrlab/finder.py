@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lrlab import scratch
+from lrlab.callbacks import unwrap_optimizer
 
 RAMP_MODES = ("exponential", "linear")
 SUGGESTION_NAMES = ("valley", "steep", "minimum", "slide")
@@ -460,19 +461,50 @@ class RangeTestResult:
 
 
 def _settable_learning_rate(optimizer):
-    """The optimizer's learning-rate variable; TypeError if the rate is a schedule or callable."""
-    rate = optimizer.learning_rate
+    """The optimizer's learning-rate variable; TypeError if the rate is a schedule or callable.
+
+    Under mixed precision it is the rate of the optimizer inside Keras's LossScaleOptimizer.
+    """
+    inner = unwrap_optimizer(optimizer)
+    rate = inner.learning_rate
     if isinstance(rate, keras.Variable):
         return rate
-    given = optimizer.get_config().get("learning_rate")
+    given = inner.get_config().get("learning_rate")
     described = given.get("class_name", "a schedule") if isinstance(given, dict) else "a callable"
-    raise TypeError(
-        f"the range test sets the learning rate itself at every step, but this "
-        f"{type(optimizer).__name__} was built with learning_rate={described}, which cannot be "
-        f"set. Compile the model with a float rate for the test, e.g. "
-        f"{type(optimizer).__name__}(learning_rate=1e-3), then put the rate it suggests into "
-        f"your schedule."
+    name = type(inner).__name__
+    wrapped = (
+        " (inside the LossScaleOptimizer that Keras adds under mixed precision)"
+        if inner is not optimizer
+        else ""
     )
+    raise TypeError(
+        f"the range test sets the learning rate itself at every step, but this {name}{wrapped} "
+        f"was built with learning_rate={described}, which cannot be set. Compile the model "
+        f"with a float rate for the test, e.g. {name}(learning_rate=1e-3), then put the rate "
+        f"it suggests into your schedule."
+    )
+
+
+def _check_finite_epochs(x, batches_per_step) -> None:
+    """With one rate per epoch the data must have an end: ValueError for an infinite dataset."""
+    if batches_per_step is not None:
+        return
+    if hasattr(x, "cardinality") and hasattr(x, "element_spec"):  # tf.data.Dataset
+        import tensorflow as tf
+
+        infinite = int(x.cardinality()) == tf.data.INFINITE_CARDINALITY
+    elif isinstance(x, keras.utils.PyDataset):
+        infinite = x.num_batches is None
+    else:
+        return
+    if infinite:
+        raise ValueError(
+            f"batches_per_step={EPOCH!r} ends each step at the end of an epoch, but the data is "
+            "infinite (a tf.data.Dataset made with .repeat(), or a PyDataset without "
+            "num_batches), so the first epoch would never end. Pass batches_per_step=<number of "
+            "batches per rate> (e.g. batches_per_step=10), or finite data (drop .repeat(), or "
+            "use dataset.take(n))."
+        )
 
 
 def _loss_tracker(model):
@@ -622,8 +654,10 @@ def find_lr(
     data as often as needed, at the rates of ``learning_rate_ramp(start_lr, end_lr,
     num_steps, mode)``, and stops early as ``RangeTestState`` says. An unbuilt
     model is built by ``fit`` from the first batch. The optimizer needs a float
-    learning rate (a schedule cannot be set: TypeError). Extra ``callbacks`` run
-    after the finder.
+    learning rate (a schedule cannot be set: TypeError); under mixed precision Keras's
+    ``LossScaleOptimizer`` wraps it and the test sets the inner optimizer's rate. With
+    ``batches_per_step="epoch"`` infinite data (``dataset.repeat()``) is a ValueError, as
+    its epoch never ends. Extra ``callbacks`` run after the finder.
     """
     if getattr(model, "optimizer", None) is None:
         raise ValueError(
@@ -634,8 +668,9 @@ def find_lr(
         start_lr, end_lr, num_steps, mode, batches_per_step, beta, stop_factor, validation_data
     )
     batches = _check_batches_per_step(batches_per_step)
-    epochs = num_steps if batches is None else num_steps * batches  # the finder stops the fit
     x, y = _split_pair(data)
+    _check_finite_epochs(x, batches)
+    epochs = num_steps if batches is None else num_steps * batches  # the finder stops the fit
     if not model.built:
         model(_first_batch_inputs(x, batch_size))
     try:

@@ -26,6 +26,24 @@ def figures_dir() -> Path:
     return Path(os.environ.get("LRLAB_FIGURES_DIR") or project_root() / "figures")
 
 
+# The default data folder, relative to the project root.
+DEFAULT_DATA_FOLDER = Path("data") / "gtsrb-tiny"
+DATA_DIR_VARIABLE = "LRLAB_DATA_DIR"
+
+
+def default_data_choice() -> tuple[Path, str]:
+    """The data folder and the rule that chose it: ``(folder, "LRLAB_DATA_DIR")`` when that
+    variable is set (not empty), else ``(<project root>/data/gtsrb-tiny, "default")``."""
+    chosen = os.environ.get(DATA_DIR_VARIABLE)
+    if chosen:
+        return Path(chosen), DATA_DIR_VARIABLE
+    return project_root() / DEFAULT_DATA_FOLDER, "default"
+
+
 def default_data_dir() -> Path:
-    """``$LRLAB_DATA_DIR`` if set, else ``<project root>/data/gtsrb-tiny`` (``make data``)."""
-    return Path(os.environ.get("LRLAB_DATA_DIR") or project_root() / "data" / "gtsrb-tiny")
+    """``$LRLAB_DATA_DIR`` if set, else ``<project root>/data/gtsrb-tiny``.
+
+    ``lrlab.data.find_gtsrb()`` resolves the same folder and fetches the tiny subset into
+    it when it is missing.
+    """
+    return default_data_choice()[0]

@@ -24,13 +24,16 @@ def savefig(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
     """Save ``fig`` as ``<folder>/<name>.png`` (default folder: ``figures/``) and return the path.
 
     ``name`` is a stable file stem such as ``"07_metrics_constant"``: lower-case
-    letters, digits, ``_`` and ``-``; a trailing ``.png`` is accepted.
+    letters, digits, ``_`` and ``-`` (nothing else, not even a trailing newline); a
+    trailing ``.png`` is accepted. Any other name is a ValueError, a non-str a TypeError.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"figure name must be a str such as '07_metrics_constant', got {name!r}")
     stem = name[:-4] if name.endswith(".png") else name
-    if not _NAME.match(stem):
+    if not _NAME.fullmatch(stem):
         raise ValueError(
-            f"figure name {name!r} is not allowed: use lower-case letters, digits, '_' and '-' "
-            "(e.g. '07_metrics_constant')"
+            f"figure name {name!r} is not allowed: use only lower-case letters a-z, digits, '_' "
+            "and '-', starting with a letter or digit (e.g. '07_metrics_constant')"
         )
     target_dir = Path(folder) if folder is not None else figures_dir()
     target_dir.mkdir(parents=True, exist_ok=True)

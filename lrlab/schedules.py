@@ -14,7 +14,13 @@ Every class is a ``keras.optimizers.schedules.LearningRateSchedule``: pass it as
 optimizer's ``learning_rate``. ``__call__`` is pure ``keras.ops`` math on the step, with no
 Python branch on its value, so it runs inside ``model.fit``, under ``jit_compile=True``, and
 on a whole array of steps at once (``schedule(np.arange(n))`` equals the step-by-step
-values). Arguments are checked when the schedule is built.
+values). A negative step is refused when it is a Python or NumPy number or array (ValueError)
+and counts as step 0 when it is a tensor (Keras's ``iterations`` never go below 0).
+
+Arguments are checked when the schedule is built: a number outside its interval, or one that
+float32 cannot hold (overflow to inf, underflow to 0), is a ValueError naming it; a scalar
+tensor or NumPy scalar is stored as a plain number (so that ``model.save`` writes plain
+numbers), and a ``keras.Variable`` is refused (TypeError). ``name=None`` means the class name.
 
 Precision: a schedule computes in float64 when one of its learning-rate arguments is
 float64 (``np.float64`` or a float64 tensor), else in float32 like Keras (which converts a
@@ -58,9 +64,43 @@ _register = keras.saving.register_keras_serializable(package="lrlab")
 # --- argument checks and precision ------------------------------------------------------
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _plain(name, value):
+    """``value`` as a plain number that ``model.save`` stores and ``load_model`` reads back.
+
+    A scalar tensor becomes a Python number (``np.float64`` for a float64 tensor, so that the
+    schedule keeps computing in float64); a NumPy float32 or integer scalar becomes a Python
+    number; ``np.float64`` is kept (it selects float64 and saves as a plain float). A
+    ``keras.Variable`` is refused (TypeError): the schedule would read it once, here, and
+    never see a later ``assign``.
+    """
+    if isinstance(value, keras.Variable):
+        raise TypeError(
+            f"{name} must be a number, got a keras.Variable ({value.path}): a schedule keeps "
+            f"plain numbers (so that model.save works) and would not follow a later assign. "
+            f"Pass its value, e.g. float({name}.numpy())"
+        )
+    if ops.is_tensor(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        array = np.asarray(keras.ops.convert_to_numpy(value))
+        if array.ndim != 0:
+            raise TypeError(f"{name} must be a scalar number, got an array of shape {array.shape}")
+        value = array[()]
+    if isinstance(value, np.bool_):
+        return value  # refused as a bool by the checks
+    if isinstance(value, np.floating):
+        return np.float64(value) if value.dtype == np.float64 else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _real(name, value, low=None, high=None, low_open=False, high_open=False):
-    """Return ``value`` if it is a finite real number in the interval, else raise about ``name``."""
-    if isinstance(value, (bool, str, bytes)) or value is None:
+    """``value`` as a plain number (see ``_plain``) if it is a finite real number in the
+    interval that float32 holds (no overflow to inf, no underflow to 0), else raise."""
+    value = _plain(name, value)
+    if isinstance(value, (bool, str, bytes, np.bool_)) or value is None:
         raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         number = float(value)
@@ -77,16 +117,62 @@ def _real(name, value, low=None, high=None, low_open=False, high_open=False):
             + (")" if high_open or high is None else "]")
         )
         raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    if abs(number) > _FLOAT32_MAX:
+        raise ValueError(
+            f"{name}={value!r} overflows float32 (largest {_FLOAT32_MAX:.4g}), in which Keras "
+            "computes (and a reloaded schedule computes): pass a smaller value"
+        )
+    if number != 0 and np.float32(number) == 0:
+        raise ValueError(
+            f"{name}={value!r} underflows to 0 in float32 (smallest positive about 1.4e-45), in "
+            "which Keras computes (and a reloaded schedule computes): pass 0 or a larger value"
+        )
     return value
 
 
 def _integer(name, value, minimum):
-    """Return ``value`` if it is an integer >= ``minimum`` (Python or NumPy), else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    """``value`` as a Python int if it is an integer >= ``minimum`` (Python, NumPy or a scalar
+    integer tensor), else raise."""
+    plain = _plain(name, value)
+    if isinstance(plain, bool) or not isinstance(plain, int):
         raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
+    if plain < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return plain
+
+
+def _name(value, default):
+    """The name scope of a schedule: ``default`` for None, else a str without ``/``."""
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise TypeError(f"name must be a str (or None: {default!r}), got {value!r}")
+    if "/" in value:
+        raise ValueError(f"name must not contain '/' (Keras name scopes refuse it), got {value!r}")
     return value
+
+
+def _step(step, dtype):
+    """The step as a tensor of ``dtype``, counted from 0.
+
+    A concrete negative step (a Python or NumPy integer, a list or an array) raises a
+    ValueError naming it; a tensor is clamped at 0, as Keras optimizers' ``iterations``
+    never go below 0 (a negative tensor step gives the rate of step 0).
+    """
+    return ops.maximum(ops.cast(_check_step(step), dtype), 0)
+
+
+def _check_step(step):
+    """``step``, after a ValueError if it is a concrete (not tensor) step below 0."""
+    if isinstance(step, (int, float, np.number, list, tuple, np.ndarray)) and not isinstance(
+        step, bool
+    ):
+        array = np.asarray(step)
+        if array.size and np.issubdtype(array.dtype, np.number) and np.min(array) < 0:
+            raise ValueError(
+                f"step must be >= 0 (steps count optimizer updates from 0), got {step!r}"
+            )
+    return step
 
 
 def _choice(name, value, allowed):
@@ -111,22 +197,37 @@ def _tensor(value, dtype):
 # --- the cyclical family (tensorflow-addons) --------------------------------------------
 
 
+def _is_registered(obj) -> bool:
+    """True if Keras finds ``obj`` again by its registered name (register_keras_serializable)."""
+    name = keras.saving.get_registered_name(obj)
+    return keras.saving.get_registered_object(name) is obj
+
+
 def _serialize_scale_fn(scale_fn):
-    """Keras's serialized form of ``scale_fn``; a lambda or unregistered function is refused."""
+    """Keras's serialized form of ``scale_fn``, or a ValueError if ``load_model`` could not find
+    it again: only a function, or an instance of a class with ``get_config``, registered with
+    ``keras.saving.register_keras_serializable`` is stored (a lambda, a local or unregistered
+    function, a bound method, a built-in or a ``functools.partial`` is refused).
+    ``CyclicalLearningRate`` calls it when it is built, so a refused ``scale_fn`` never
+    reaches ``model.save``."""
     if isinstance(scale_fn, types.FunctionType):
-        registered_name = keras.saving.get_registered_name(scale_fn)
-        if (
-            scale_fn.__name__ == "<lambda>"
-            or keras.saving.get_registered_object(registered_name) is not scale_fn
-        ):
-            raise ValueError(
-                f"CyclicalLearningRate cannot serialize scale_fn={scale_fn!r}: a lambda, a local "
-                "function or an unregistered function cannot be found again when the model is "
-                "loaded. Define scale_fn at module level, decorate it with "
-                "@keras.saving.register_keras_serializable(package='...') and import its module "
-                "before keras.models.load_model; or use TriangularCyclicalLearningRate, "
-                "Triangular2CyclicalLearningRate or ExponentialCyclicalLearningRate."
-            )
+        serializable = scale_fn.__name__ != "<lambda>" and _is_registered(scale_fn)
+    else:
+        cls = type(scale_fn)
+        serializable = (
+            not isinstance(scale_fn, (types.MethodType, types.BuiltinFunctionType))
+            and hasattr(scale_fn, "get_config")
+            and _is_registered(cls)
+        )
+    if not serializable:
+        raise ValueError(
+            f"CyclicalLearningRate cannot serialize scale_fn={scale_fn!r}: a lambda, a local or "
+            "unregistered function, a bound method, a built-in or a functools.partial cannot be "
+            "found again when the model is loaded. Define scale_fn at module level, decorate it "
+            "with @keras.saving.register_keras_serializable(package='...') and import its module "
+            "before keras.models.load_model; or use TriangularCyclicalLearningRate, "
+            "Triangular2CyclicalLearningRate or ExponentialCyclicalLearningRate."
+        )
     return keras.saving.serialize_keras_object(scale_fn)
 
 
@@ -163,8 +264,11 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
     ```
 
     Saving a model needs a ``scale_fn`` that Keras can find again: a module-level function
-    registered with ``keras.saving.register_keras_serializable``. A lambda or local function
-    still trains, but ``get_config`` (so ``model.save``) raises a ``ValueError`` saying so.
+    registered with ``keras.saving.register_keras_serializable`` (or an instance of a
+    registered class with ``get_config``). A lambda, a local or unregistered function, a bound
+    method, a built-in or a ``functools.partial`` is refused when the schedule is built, with
+    a ``ValueError`` saying what to do: refused later, in ``model.save``, it would leave an
+    empty ``.keras`` file (Keras creates the file before it asks for the config).
 
     Args:
         initial_learning_rate: the lowest rate, at the start of every cycle (>= 0).
@@ -188,17 +292,23 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         name="CyclicalLearningRate",
     ):
         super().__init__()
-        _real("initial_learning_rate", initial_learning_rate, low=0)
-        _real("maximal_learning_rate", maximal_learning_rate, low=float(initial_learning_rate))
-        _real("step_size", step_size, low=0, low_open=True)
+        initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, low=0)
+        maximal_learning_rate = _real(
+            "maximal_learning_rate", maximal_learning_rate, low=float(initial_learning_rate)
+        )
+        step_size = _real("step_size", step_size, low=0, low_open=True)
         if not callable(scale_fn):
             raise TypeError(f"scale_fn must be a function of the cycle or step, got {scale_fn!r}")
         self.initial_learning_rate = initial_learning_rate
         self.maximal_learning_rate = maximal_learning_rate
         self.step_size = step_size
+        if type(self).get_config is CyclicalLearningRate.get_config:
+            # Checked now, not at model.save: Keras opens the .keras file before it asks for
+            # the config, so a refusal there would leave an empty file behind.
+            _serialize_scale_fn(scale_fn)
         self.scale_fn = scale_fn
         self.scale_mode = _choice("scale_mode", scale_mode, ("cycle", "iterations"))
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
@@ -206,7 +316,7 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
             initial_learning_rate = _tensor(self.initial_learning_rate, dtype)
             maximal_learning_rate = _tensor(self.maximal_learning_rate, dtype)
             step_size = _tensor(self.step_size, dtype)
-            step = ops.cast(step, dtype)
+            step = _step(step, dtype)
             cycle = ops.floor(1 + step / (2 * step_size))
             x = ops.abs(step / step_size - 2 * cycle + 1)
             mode_step = cycle if self.scale_mode == "cycle" else step
@@ -455,7 +565,7 @@ class LinearCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
         self.num_periods = _real("num_periods", num_periods, low=0)
         self.alpha = _real("alpha", alpha, low=0)
         self.beta = _real("beta", beta, low=0)
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
@@ -465,6 +575,7 @@ class LinearCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
             num_periods = _tensor(self.num_periods, dtype)
             alpha = _tensor(self.alpha, dtype)
             beta = _tensor(self.beta, dtype)
+            step = ops.maximum(ops.convert_to_tensor(_check_step(step)), 0)
             clipped_step = ops.minimum(ops.cast(step, dtype), decay_steps)
             linear_decayed = self._perturb(
                 (decay_steps - clipped_step) / decay_steps, step, clipped_step
@@ -544,6 +655,12 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
     reproducible and the same evaluated vectorised or step by step. With
     ``initial_variance=0`` it equals ``LinearCosineDecay``.
 
+    The noise can make the formula negative (with the defaults, about 3 % of the first 1000
+    steps), and an optimizer would follow a negative rate uphill. By default
+    (``allow_negative=False``) the rate is clipped at 0: ``max(decayed_learning_rate(step),
+    0)``. ``allow_negative=True`` gives the formula's values unclipped, those of
+    ``tf.compat.v1.train.noisy_linear_cosine_decay`` (for the same noise).
+
     Example:
 
     ```python
@@ -562,6 +679,8 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
         seed: integer in [0, 2**32) keying the noise; ``None`` draws one from NumPy's global
             generator (seeded by ``lrlab.notebook.setup``), kept in ``self.seed`` and in
             ``get_config`` so that a reloaded schedule gives the same curve.
+        allow_negative: False (the default): clip the rate at 0; True: keep the negative
+            values of tf.compat.v1's formula.
         name: name scope of the operations.
     """
 
@@ -576,6 +695,7 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
         beta=0.001,
         seed=None,
         name="NoisyLinearCosineDecay",
+        allow_negative=False,
     ):
         super().__init__(initial_learning_rate, decay_steps, num_periods, alpha, beta, name)
         self.initial_variance = _real("initial_variance", initial_variance, low=0)
@@ -586,6 +706,13 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
         if seed >= 2**32:
             raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
         self.seed = int(seed)
+        if not isinstance(allow_negative, (bool, np.bool_)):
+            raise TypeError(f"allow_negative must be True or False, got {allow_negative!r}")
+        self.allow_negative = bool(allow_negative)
+
+    def __call__(self, step):
+        rate = super().__call__(step)
+        return rate if self.allow_negative else ops.maximum(rate, 0)
 
     def _perturb(self, linear_decayed, step, clipped_step):
         dtype = linear_decayed.dtype
@@ -600,6 +727,7 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
             "initial_variance": self.initial_variance,
             "variance_decay": self.variance_decay,
             "seed": self.seed,
+            "allow_negative": self.allow_negative,
         }
 
 
@@ -640,12 +768,12 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
         )
         self.decay_rate = _real("decay_rate", decay_rate, low=0, high=1, low_open=True)
         self.decay_steps = _real("decay_steps", decay_steps, low=0, low_open=True)
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
             dtype = _compute_dtype(self.initial_learning_rate)
-            drops = ops.floor((1 + ops.cast(step, dtype)) / _tensor(self.decay_steps, dtype))
+            drops = ops.floor((1 + _step(step, dtype)) / _tensor(self.decay_steps, dtype))
             return _tensor(self.initial_learning_rate, dtype) * ops.power(
                 _tensor(self.decay_rate, dtype), drops
             )
@@ -662,13 +790,20 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
 def _check_ramp_sustain_decay(
     unit, start, maximum, minimum, ramp, sustain, decay_rate, decay_every
 ):
-    _real("start_learning_rate", start, low=0)
-    _real("max_learning_rate", maximum, low=max(float(start), 0.0), low_open=float(start) == 0)
-    _real("min_learning_rate", minimum, low=0, high=float(maximum))
-    _real(f"ramp_{unit}", ramp, low=0)
-    _real(f"sustain_{unit}", sustain, low=0)
-    _real("decay_rate", decay_rate, low=0, high=1, low_open=True)
-    _real(f"decay_every_{unit}", decay_every, low=0, low_open=True)
+    """The seven arguments as plain numbers (``_real``), in the order given."""
+    start = _real("start_learning_rate", start, low=0)
+    maximum = _real(
+        "max_learning_rate", maximum, low=max(float(start), 0.0), low_open=float(start) == 0
+    )
+    return (
+        start,
+        maximum,
+        _real("min_learning_rate", minimum, low=0, high=float(maximum)),
+        _real(f"ramp_{unit}", ramp, low=0),
+        _real(f"sustain_{unit}", sustain, low=0),
+        _real("decay_rate", decay_rate, low=0, high=1, low_open=True),
+        _real(f"decay_every_{unit}", decay_every, low=0, low_open=True),
+    )
 
 
 @_register
@@ -725,7 +860,15 @@ class RampSustainDecay(keras.optimizers.schedules.LearningRateSchedule):
         name="RampSustainDecay",
     ):
         super().__init__()
-        _check_ramp_sustain_decay(
+        (
+            start_learning_rate,
+            max_learning_rate,
+            min_learning_rate,
+            ramp_steps,
+            sustain_steps,
+            decay_rate,
+            decay_every_steps,
+        ) = _check_ramp_sustain_decay(
             "steps",
             start_learning_rate,
             max_learning_rate,
@@ -742,7 +885,7 @@ class RampSustainDecay(keras.optimizers.schedules.LearningRateSchedule):
         self.decay_rate = decay_rate
         self.decay_every_steps = decay_every_steps
         self.min_learning_rate = min_learning_rate
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
@@ -754,7 +897,7 @@ class RampSustainDecay(keras.optimizers.schedules.LearningRateSchedule):
             minimum = _tensor(self.min_learning_rate, dtype)
             ramp_steps = _tensor(self.ramp_steps, dtype)
             plateau_end = ramp_steps + _tensor(self.sustain_steps, dtype)
-            step = ops.cast(step, dtype)
+            step = _step(step, dtype)
             # ramp_steps = 0 never selects the ramp; max(., 1) only keeps the unused branch finite.
             ramp = (maximum - start) / ops.maximum(ramp_steps, 1) * step + start
             drops = ops.floor((step - plateau_end) / _tensor(self.decay_every_steps, dtype))
@@ -896,9 +1039,9 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
             raise TypeError(f"three_phase must be True or False, got {three_phase!r}")
         self.three_phase = bool(three_phase)
         if self.three_phase:
-            _real("pct_start", pct_start, low=0, high=0.5, low_open=True)
+            pct_start = _real("pct_start", pct_start, low=0, high=0.5, low_open=True)
         else:
-            _real("pct_start", pct_start, low=0, high=1, low_open=True, high_open=True)
+            pct_start = _real("pct_start", pct_start, low=0, high=1, low_open=True, high_open=True)
         if pct_start * total_steps <= 1:
             raise ValueError(
                 "pct_start * total_steps must be > 1 (the rise needs more than one step), got "
@@ -908,7 +1051,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         self.div_factor = _real("div_factor", div_factor, low=0, low_open=True)
         self.final_div_factor = _real("final_div_factor", final_div_factor, low=0, low_open=True)
         self.anneal_strategy = _choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def _phase_ends(self):
         """torch's end steps of the phases (Python float64, as torch computes them)."""
@@ -920,7 +1063,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     def _annealed(self, step, phase_values, dtype):
         """The value at ``step`` when phase i goes from ``phase_values[i][0]`` to ``[i][1]``."""
-        step = ops.clip(ops.cast(step, dtype), 0, self.total_steps - 1)
+        step = ops.minimum(_step(step, dtype), self.total_steps - 1)
         ends = self._phase_ends()
         starts = [0.0, *ends[:-1]]
         value = None
@@ -1028,7 +1171,7 @@ class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
         self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, low=0)
         self.final_learning_rate = _real("final_learning_rate", final_learning_rate, low=0)
         self.decay_shape = _choice("decay_shape", decay_shape, ("linear", "cosine", "sqrt"))
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
@@ -1039,7 +1182,7 @@ class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
             initial = _tensor(self.initial_learning_rate, dtype)
             final = _tensor(self.final_learning_rate, dtype)
             warmup_steps = _tensor(self.warmup_steps, dtype)
-            step = ops.cast(step, dtype)
+            step = _step(step, dtype)
             # warmup_steps = 0 never selects the warm-up; max(., 1) keeps that branch finite.
             warmup = initial + (peak - initial) * step / ops.maximum(warmup_steps, 1)
             t = ops.clip(
@@ -1102,7 +1245,7 @@ class LinearRamp(keras.optimizers.schedules.LearningRateSchedule):
         self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, low=0)
         self.final_learning_rate = _real("final_learning_rate", final_learning_rate, low=0)
         self.ramp_steps = _real("ramp_steps", ramp_steps, low=0, low_open=True)
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
@@ -1110,7 +1253,7 @@ class LinearRamp(keras.optimizers.schedules.LearningRateSchedule):
             initial = _tensor(self.initial_learning_rate, dtype)
             final = _tensor(self.final_learning_rate, dtype)
             ramp_steps = _tensor(self.ramp_steps, dtype)
-            completed = ops.minimum(ops.cast(step, dtype), ramp_steps) / ramp_steps
+            completed = ops.minimum(_step(step, dtype), ramp_steps) / ramp_steps
             return initial + (final - initial) * completed
 
     def get_config(self):
@@ -1179,11 +1322,11 @@ class ChainedSchedule(keras.optimizers.schedules.LearningRateSchedule):
             _integer(f"boundaries[{index}]", boundary, smallest)
         self.schedules = schedules
         self.boundaries = [int(boundary) for boundary in boundaries]
-        self.name = name
+        self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
-            step = ops.convert_to_tensor(step)
+            step = ops.maximum(ops.convert_to_tensor(_check_step(step)), 0)
             starts = [0, *self.boundaries]
             values = [
                 schedule(ops.maximum(step - start, 0))

@@ -9,7 +9,21 @@ and writes into ``--output-dir`` (default ``results/``):
 
 - ``<schedule>_seed<k>_metrics.png``: ``lrlab.plotting.display_metrics`` of the run;
 - ``<schedule>_seed<k>_history.csv``: the per-epoch numbers of that figure;
-- ``results.csv``: one row per run (see ``RESULT_COLUMNS``).
+- ``results.csv``: one row per finished run (see ``RESULT_COLUMNS``), rewritten as each run
+  ends, so an invocation that fails or is interrupted keeps every run it finished;
+- ``failed.csv``: one row per run that did not finish (``FAILED_COLUMNS``: a NaN or infinite
+  loss or weight, an error), written beside ``results.csv`` and empty when every run finished.
+
+A NaN or infinite loss (training or validation) or weight ends that run with a message naming the
+schedule, the seed, the epoch and the step; its numbers are not reported, the other runs go
+on, and the invocation exits with status 1. Any other error in a run is written to
+``failed.csv`` and then stops the invocation with its traceback. Files are written whole (a
+temporary file renamed), with the usual permissions (``0o666`` less the umask).
+
+Before anything trains, the flags and the data are checked: rates from ``MIN_RATE`` to
+``MAX_RATE``, seeds from 0 to ``MAX_SEED``, every schedule given at least its
+``MIN_TOTAL_STEPS`` (epochs x steps per epoch), a data folder lrlab reads with enough images
+for a validation split, and an ``--output-dir`` that can be written and is not inside the data.
 
 ``--learning-rate`` is the largest rate of every schedule: the constant rate, the
 start of a decay, the peak of a warm-up or of a cycle. ``--peak NAME=RATE`` gives one
@@ -29,6 +43,7 @@ import csv
 import logging
 import math
 import os
+import shlex
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +56,7 @@ import numpy as np
 
 from lrlab import notebook
 from lrlab.callbacks import LearningRateLogger, OneCycleMomentum
-from lrlab.data import load_gtsrb
+from lrlab.data import list_images, load_gtsrb, split_train_validation
 from lrlab.models import build_convnet, compile_classifier
 from lrlab.paths import default_data_dir
 from lrlab.plotting import display_metrics, savefig
@@ -51,6 +66,15 @@ logger = logging.getLogger(__name__)
 
 # ``exponential`` and ``step`` both halve the rate every 10 epochs (smoothly / at once).
 EPOCHS_PER_HALVING = 10
+
+# The rates the command line accepts for --learning-rate and --peak (Adam's largest rate):
+# below 1e-8 a run does not move (and 1e-300 is 0 in float32); above 1 Adam diverges.
+MIN_RATE = 1e-8
+MAX_RATE = 1.0
+# The seeds NumPy and Keras accept.
+MAX_SEED = 2**32 - 1
+# The share of every class's training images (whole tracks where named) held out for validation.
+VALIDATION_SPLIT = 0.2
 
 # ---------------------------------------------------------------------------------------------
 # Schedules: builder(learning_rate, steps_per_epoch, epochs) -> (rate or schedule, callbacks)
@@ -159,6 +183,11 @@ def plateau(learning_rate: float, steps_per_epoch: int, epochs: int):
 
 ScheduleBuilder = Callable[[float, int, int], tuple]
 
+# The fewest optimizer steps (epochs x steps per epoch) a schedule needs; others need 1.
+# one_cycle rises over 30% of the steps, which must be more than one step (0.3 x 4 > 1);
+# warmup_cosine spends its first step at rate 0, so one step alone would never train.
+MIN_TOTAL_STEPS = {"one_cycle": 4, "warmup_cosine": 2}
+
 SCHEDULES: dict[str, ScheduleBuilder] = {
     "constant": constant,
     "exponential": exponential,
@@ -170,6 +199,18 @@ SCHEDULES: dict[str, ScheduleBuilder] = {
     "plateau": plateau,
     "wsd": wsd,
 }
+
+
+def check_total_steps(schedule_name: str, steps_per_epoch: int, epochs: int) -> None:
+    """Raise a ValueError when ``schedule_name`` gets fewer steps than ``MIN_TOTAL_STEPS``."""
+    needed = MIN_TOTAL_STEPS.get(schedule_name, 1)
+    if steps_per_epoch * epochs < needed:
+        raise ValueError(
+            f"{schedule_name} needs epochs x steps per epoch >= {needed}, got {epochs} x "
+            f"{steps_per_epoch} = {epochs * steps_per_epoch}: train more epochs (-e) or use a "
+            "smaller --batch-size (steps per epoch = training images / batch size, rounded up)"
+        )
+
 
 # ---------------------------------------------------------------------------------------------
 # One run
@@ -187,6 +228,58 @@ RESULT_COLUMNS = (
     "seconds",
 )
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr")
+FAILED_COLUMNS = ("schedule", "seed", "epochs", "learning_rate", "error")
+
+
+class RunFailed(RuntimeError):
+    """A run that did not finish (a NaN or infinite loss or weight); its message names the run."""
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop training at the first NaN or infinite loss (training step or validation) or weight.
+
+    Unlike ``keras.callbacks.TerminateOnNaN`` it remembers where: ``failure`` is None while
+    everything is finite, else a sentence naming the epoch and step (both counted from 1).
+    The weights are checked at the end of every epoch: NaN inputs can make NaN weights while
+    the loss stays finite (oneDNN's ReLU turns NaN into 0), and such a model learns nothing.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.failure: str | None = None
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.failure = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _stop(self, text: str) -> None:
+        if self.failure is None:
+            self.failure = text
+        self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(np.asarray(loss))):
+            self._stop(
+                f"the training loss became {float(np.asarray(loss))} at epoch "
+                f"{self._epoch + 1}, step {batch + 1} of that epoch"
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key in ("loss", "val_loss"):
+            value = (logs or {}).get(key)
+            if value is not None and not math.isfinite(float(np.asarray(value))):
+                self._stop(f"{key} was {float(np.asarray(value))} at the end of epoch {epoch + 1}")
+        for weight in self.model.weights:
+            if not np.isfinite(keras.ops.convert_to_numpy(weight)).all():
+                self._stop(
+                    f"the weights {weight.path} were not finite at the end of epoch {epoch + 1} "
+                    "(NaN or infinite inputs, or a diverging update)"
+                )
+                break
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -239,19 +332,28 @@ def fit_schedule(
 
     The command line and lesson 08 both train through this function, so a run of the
     lesson and ``python -m lrlab.train`` with the same arguments are the same run. The
-    history has the rate of every epoch in ``"lr"`` (``LearningRateLogger``).
+    history has the rate of every epoch in ``"lr"`` (``LearningRateLogger``). A ValueError
+    says so before training when the data has no validation split or the schedule gets fewer
+    than its ``MIN_TOTAL_STEPS``.
     """
     if schedule_name not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule_name!r}; choose from {', '.join(SCHEDULES)}")
     keras.backend.clear_session()  # free the previous run's model and graphs
     notebook.setup(seed=seed)
-    data = load_gtsrb(data_dir, batch_size=batch_size, seed=seed, group_by_track=group_by_track)
+    data = load_gtsrb(
+        data_dir,
+        batch_size=batch_size,
+        validation_split=VALIDATION_SPLIT,
+        seed=seed,
+        group_by_track=group_by_track,
+    )
     if data.validation is None:
         raise ValueError(
             f"{data_dir} has too few images per class for a validation split "
             f"({data.num_train} training images): every run is judged on validation accuracy"
         )
     steps_per_epoch = math.ceil(data.num_train / batch_size)
+    check_total_steps(schedule_name, steps_per_epoch, epochs)
     rate, schedule_callbacks = SCHEDULES[schedule_name](learning_rate, steps_per_epoch, epochs)
     model = compile_classifier(build_convnet(), keras.optimizers.Adam(rate))
     started = time.perf_counter()
@@ -273,10 +375,12 @@ def train_once(
     """Train one (schedule, seed) run, save its figure and history; return its results row.
 
     ``learning_rate`` is the schedule's largest rate (default: ``args.learning_rate``).
+    Raises ``RunFailed`` (and writes nothing) when a loss or a weight becomes NaN or infinite.
     """
     learning_rate = args.learning_rate if learning_rate is None else learning_rate
     run_name = f"{schedule_name}_seed{seed}"
     logger.info("%s: data %s, largest rate %g", run_name, args.data_dir, learning_rate)
+    finite = StopOnNonFinite()
     run = fit_schedule(
         schedule_name,
         seed,
@@ -285,21 +389,18 @@ def train_once(
         learning_rate,
         batch_size=args.batch_size,
         group_by_track=args.group_by_track,
-        callbacks=[EpochLog(run_name, args.epochs)],
+        callbacks=[EpochLog(run_name, args.epochs), finite],
         verbose=0 if args.quiet else 1,
     )
+    if finite.failure is not None:
+        raise RunFailed(
+            f"run {run_name} (schedule {schedule_name}, seed {seed}, largest rate "
+            f"{learning_rate:g}) failed: {finite.failure}; its results are not reported "
+            "(try a smaller --learning-rate or --peak)"
+        )
     model, history, data, seconds = run.model, run.history, run.data, run.seconds
     logs = history.history
     logger.info("%s: %s, %d steps per epoch", run_name, data.source, run.steps_per_epoch)
-
-    fig = display_metrics(history, title=f"{schedule_name}, seed {seed}")
-    savefig(fig, f"{run_name}_metrics", folder=args.output_dir)
-    plt.close(fig)
-    rows = [
-        {"epoch": epoch + 1, **{key: logs[key][epoch] for key in HISTORY_COLUMNS[1:]}}
-        for epoch in range(args.epochs)
-    ]
-    write_csv(args.output_dir / f"{run_name}_history.csv", HISTORY_COLUMNS, rows)
 
     val_accuracy = np.asarray(logs["val_accuracy"])
     test_accuracy = (
@@ -307,6 +408,16 @@ def train_once(
         if data.test is not None
         else ""
     )
+    fig = display_metrics(history, title=f"{schedule_name}, seed {seed}")
+    try:
+        savefig(fig, f"{run_name}_metrics", folder=args.output_dir)
+    finally:
+        plt.close(fig)
+    rows = [
+        {"epoch": epoch + 1, **{key: logs[key][epoch] for key in HISTORY_COLUMNS[1:]}}
+        for epoch in range(args.epochs)
+    ]
+    write_csv(args.output_dir / f"{run_name}_history.csv", HISTORY_COLUMNS, rows)
     return {
         "schedule": schedule_name,
         "seed": seed,
@@ -322,25 +433,36 @@ def train_once(
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict]) -> None:
-    """Write ``rows`` under a header of ``columns`` atomically (a temporary file renamed)."""
+    """Write ``rows`` under a header of ``columns`` atomically (a temporary file renamed).
+
+    The file gets the usual permissions of a new file, ``0o666`` less the umask (the
+    temporary file ``mkstemp`` makes is ``0o600``).
+    """
     handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".csv", dir=path.parent)
     try:
         with os.fdopen(handle, "w", newline="") as stream:
             writer = csv.DictWriter(stream, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 # ---------------------------------------------------------------------------------------------
 # Command line
 
 
-def _positive(kind: type, name: str) -> Callable[[str], int | float]:
-    """An argparse type: ``kind(text)``, which must be greater than 0."""
+def _positive(kind: type, name: str, maximum: int | None = None) -> Callable[[str], int | float]:
+    """An argparse type: ``kind(text)``, which must be greater than 0 (and at most ``maximum``)."""
     kind_name = "an integer" if kind is int else "a number"
 
     def parse(text: str):
@@ -352,13 +474,55 @@ def _positive(kind: type, name: str) -> Callable[[str], int | float]:
             ) from None
         if not value > 0:
             raise argparse.ArgumentTypeError(f"{name} must be greater than 0, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{name} must be at most {maximum}, got {text}")
         return value
 
     return parse
 
 
+def _rate(name: str) -> Callable[[str], float]:
+    """An argparse type: a finite learning rate from ``MIN_RATE`` to ``MAX_RATE``."""
+
+    def parse(text: str) -> float:
+        allowed = f"{name} must be a number from {MIN_RATE:g} to {MAX_RATE:g}"
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{allowed}, got {text!r}") from None
+        if not MIN_RATE <= value <= MAX_RATE:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(f"{allowed}, got {text}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
+    """An argparse type for ``--seed``: an integer from 0 to ``MAX_SEED``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seed must be an integer from 0 to {MAX_SEED}, got {text!r}"
+        ) from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"--seed must be from 0 to {MAX_SEED}, got {text}")
+    return value
+
+
+def _folder(flag: str) -> Callable[[str], Path]:
+    """An argparse type: a non-empty path (an empty one would silently mean the working folder)."""
+
+    def parse(text: str) -> Path:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{flag} must name a folder, got {text!r}")
+        return Path(text)
+
+    return parse
+
+
 def _schedule_rate(text: str) -> tuple[str, float]:
-    """An argparse type for ``--peak``: ``NAME=RATE``, a registered schedule and a rate > 0."""
+    """An argparse type for ``--peak``: ``NAME=RATE``, a registered schedule and a rate."""
     name, equals, rate = text.partition("=")
     if not equals:
         raise argparse.ArgumentTypeError(f"--peak takes NAME=RATE, got {text!r}")
@@ -366,7 +530,7 @@ def _schedule_rate(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(
             f"--peak names an unknown schedule {name!r}; choose from {', '.join(sorted(SCHEDULES))}"
         )
-    return name, _positive(float, f"the peak of {name}")(rate)
+    return name, _rate(f"the peak of {name}")(rate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -377,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-d",
         "--data-dir",
-        type=Path,
+        type=_folder("--data-dir"),
         default=default_data_dir(),
         help="GTSRB folder (official or class-folder layout; default: %(default)s)",
     )
@@ -397,9 +561,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--learning-rate",
-        type=_positive(float, "learning rate"),
+        type=_rate("learning rate"),
         default=1e-3,
-        help="the largest rate of every schedule (default: %(default)s)",
+        help=f"the largest rate of every schedule, from {MIN_RATE:g} to {MAX_RATE:g} "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--peak",
@@ -412,15 +577,20 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. --peak one_cycle=0.01 cosine=0.003)",
     )
     seeds = parser.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int, default=0, help="the seed of one run (default: 0)")
+    seeds.add_argument(
+        "--seed", type=_seed, default=0, help=f"the seed of one run, 0 to {MAX_SEED} (default: 0)"
+    )
     seeds.add_argument(
         "--seeds",
-        type=_positive(int, "seeds"),
+        type=_positive(int, "seeds", maximum=MAX_SEED + 1),
         metavar="N",
         help="repeat every schedule over seeds 0..N-1",
     )
     parser.add_argument(
-        "--output-dir", type=Path, default=Path("results"), help="default: %(default)s"
+        "--output-dir",
+        type=_folder("--output-dir"),
+        default=Path("results"),
+        help="default: %(default)s; not inside the data folder",
     )
     split = parser.add_mutually_exclusive_group()
     split.add_argument(
@@ -444,33 +614,124 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_runs(args: argparse.Namespace, seeds: Sequence[int]) -> str | None:
+    """The first reason the data or the budget cannot train every run, else None.
+
+    The same listing and split as ``load_gtsrb`` in ``fit_schedule``, without decoding an
+    image, so that every run is checked before the first one trains.
+    """
+    try:
+        records = list_images(args.data_dir, "train")
+        list_images(args.data_dir, "test")  # a broken test part fails here, not after training
+    except (ValueError, OSError) as error:  # the data module's errors name the file and the fix
+        return str(error)
+    unnamed = [record.path.name for record in records if record.track is None]
+    if unnamed and args.group_by_track:
+        return (
+            f"--group-by-track needs training files named <track>_<frame>.<ext>, and "
+            f"{len(unnamed)} in {args.data_dir} are not (e.g. {unnamed[0]!r}): use --random-split"
+        )
+    use_tracks = args.group_by_track is not False and not unnamed
+    tracks = [record.track for record in records] if use_tracks else None
+    labels = [record.label for record in records]
+    for seed in seeds:
+        train_indices, validation_indices = split_train_validation(
+            labels, VALIDATION_SPLIT, seed, tracks
+        )
+        if not len(validation_indices):
+            return (
+                f"{args.data_dir} has too few images per class for a validation split "
+                f"({len(train_indices)} training images): every run is judged on validation "
+                "accuracy"
+            )
+        steps_per_epoch = math.ceil(len(train_indices) / args.batch_size)
+        for name in args.schedule:
+            try:
+                check_total_steps(name, steps_per_epoch, args.epochs)
+            except ValueError as error:
+                return f"{error} (seed {seed})" if len(seeds) > 1 else str(error)
+    return None
+
+
+def _check_output_dir(out: Path, data_dir: Path) -> str | None:
+    """The reason ``--output-dir`` cannot take the results, else None (it then exists)."""
+    resolved, data = out.resolve(), data_dir.resolve()
+    if resolved == data or data in resolved.parents:
+        return (
+            f"--output-dir {str(out)!r} is inside the data folder {str(data_dir)!r}: the figures "
+            "and CSVs would be mixed with the images; choose a folder outside it"
+        )
+    if out.exists() and not out.is_dir():
+        return f"--output-dir {str(out)!r} is a file, not a folder: choose a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):  # can a file be written there?
+            pass
+    except OSError as error:
+        return f"cannot write in --output-dir {str(out)!r}: {error.strerror or error}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run every requested (schedule, seed), write the figures and ``results.csv``; return 0."""
+    """Run every requested (schedule, seed), write the figures, ``results.csv`` and ``failed.csv``.
+
+    Returns 0 when every run finished, 1 when some failed (a NaN or infinite loss or weight: the
+    others still ran). Bad flags or data end it before anything trains (argparse's exit status 2);
+    any other error in a run is re-raised once ``failed.csv`` records it.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.data_dir.exists() and not args.data_dir.is_dir():
+        parser.error(f"data directory {str(args.data_dir)!r} is a file, not a folder: pass -d DIR")
     if not args.data_dir.is_dir():
         parser.error(
             f"data directory {str(args.data_dir)!r} does not exist: "
-            "run `make data` to fetch the tiny GTSRB subset, or pass -d DIR"
+            "fetch the tiny GTSRB subset into it with `python -m lrlab.data fetch --dest "
+            f"{shlex.quote(str(args.data_dir))}`, or pass -d DIR"
         )
-    if args.seed < 0:
-        parser.error(f"--seed must be 0 or more, got {args.seed}")
+    repeated = sorted({name for name in args.schedule if args.schedule.count(name) > 1})
+    if repeated:
+        parser.error(f"--schedule lists {', '.join(repeated)} more than once; name each once")
     peaks = dict(args.peak)
     if len(peaks) < len(args.peak):
         parser.error("--peak gives one schedule more than one rate")
     unused = sorted(set(peaks) - set(args.schedule))
     if unused:
         parser.error(f"--peak names {', '.join(unused)}, which --schedule does not run")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    args.output_dir.mkdir(parents=True, exist_ok=True)
     seeds = range(args.seeds) if args.seeds else [args.seed]
+    problem = _check_runs(args, seeds) or _check_output_dir(args.output_dir, args.data_dir)
+    if problem:
+        parser.error(problem)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
-    results = [
-        train_once(name, seed, args, peaks.get(name, args.learning_rate))
-        for name in args.schedule
-        for seed in seeds
-    ]
-    write_csv(args.output_dir / "results.csv", RESULT_COLUMNS, results)
+    results: list[dict] = []
+    failed: list[dict] = []
+
+    def save() -> None:  # after every run, so a later failure loses nothing finished
+        write_csv(args.output_dir / "results.csv", RESULT_COLUMNS, results)
+        write_csv(args.output_dir / "failed.csv", FAILED_COLUMNS, failed)
+
+    for name in args.schedule:
+        for seed in seeds:
+            rate = peaks.get(name, args.learning_rate)
+            try:
+                results.append(train_once(name, seed, args, rate))
+            except Exception as error:
+                failed.append(
+                    {
+                        "schedule": name,
+                        "seed": seed,
+                        "epochs": args.epochs,
+                        "learning_rate": rate,
+                        "error": str(error) or type(error).__name__,
+                    }
+                )
+                save()
+                if not isinstance(error, RunFailed):
+                    raise  # not a diverged run: a fault to see in full (finished runs are kept)
+                logger.error("%s", error)
+                continue
+            save()
     for row in results:
         logger.info(
             "%s (largest rate %g) seed %d: final val_accuracy %.4f, best %.4f (epoch %d), "
@@ -484,6 +745,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             row["final_lr"],
         )
     logger.info("results: %s", args.output_dir / "results.csv")
+    if failed:
+        logger.error(
+            "%d of %d runs failed (%s): see %s",
+            len(failed),
+            len(failed) + len(results),
+            ", ".join(f"{row['schedule']}_seed{row['seed']}" for row in failed),
+            args.output_dir / "failed.csv",
+        )
+        return 1
     return 0
 
 

@@ -426,7 +426,9 @@ plt.show()
 #
 # With v_0 = 0 it is exactly the linear-cosine schedule. TF draws fresh noise at every
 # call; lrlab's noise is a fixed function of `(seed, step)`, so a curve can be re-plotted
-# and a saved model resumes on the same one. The tour's setting:
+# and a saved model resumes on the same one. lrlab clips the rate at 0 by default; here
+# `allow_negative=True` keeps TF's unclipped values, to show what the noise does. The tour's
+# setting:
 
 # %%
 noisy_setting = {
@@ -437,7 +439,7 @@ noisy_setting = {
     "num_periods": 2,
     "beta": 0.01,
 }
-noisy = NoisyLinearCosineDecay(**noisy_setting, seed=0)
+noisy = NoisyLinearCosineDecay(**noisy_setting, seed=0, allow_negative=True)  # TF's values
 without_noise = NoisyLinearCosineDecay(**{**noisy_setting, "initial_variance": 0.0}, seed=0)
 noise_free = LinearCosineDecay(1e-2, decay_steps=50, num_periods=2, beta=0.01)
 print(
@@ -472,10 +474,14 @@ predicted = 0.5 * (1 + math.erf(-0.01 / sigma / math.sqrt(2)))  # P(eps < -beta)
 print(f"steps 0..60 with a negative rate: {int(np.sum(learning_rate_curve(noisy, steps) < 0))}")
 print(f"fraction of negative rates over steps 50..20049: {np.mean(late_rates < 0):.2f}")
 print(f"normal law, P(eps < -beta) with sigma = {sigma:.4f}: {predicted:.2f}")
+clipped = NoisyLinearCosineDecay(**noisy_setting, seed=0)  # the default, allow_negative=False
+clipped_negative = np.mean(learning_rate_curve(clipped, late_steps) < 0)
+print(f"fraction of negative rates with lrlab's default: {clipped_negative:.2f}")
 
 # %% [markdown]
 # About 41 % of the steps after `decay_steps` would climb the loss instead of descending it.
-# Keep β well above 3σ, or wrap the schedule so that it never returns less than 0.
+# Keep β well above 3σ, or keep lrlab's default `allow_negative=False`, which clips the
+# rate at 0 (the noise can then slow a step down, but never turn it uphill).
 
 # %% [markdown]
 # ## 10. How an optimizer consumes a schedule

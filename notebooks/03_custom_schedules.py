@@ -52,7 +52,6 @@ if importlib.util.find_spec("lrlab") is None:
         )
 
 # %%
-import json
 import math
 import tempfile
 from pathlib import Path
@@ -64,9 +63,9 @@ from IPython.display import Markdown
 
 from lrlab import checks, notebook
 from lrlab.callbacks import OneCycleMomentum
-from lrlab.paths import project_root
 from lrlab.plateau import torch_reduce_on_plateau
 from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
+from lrlab.reference import load_reference
 from lrlab.schedules import (
     ChainedSchedule,
     LinearRamp,
@@ -544,14 +543,15 @@ Markdown("\n".join(rows))
 # PyTorch steps a scheduler by calling `scheduler.step()` after `optimizer.step()`; a Keras
 # schedule is a function of `optimizer.iterations`. `tools/reference_torch.py` recorded with
 # PyTorch 2.13 the rate of every optimizer step k for a set of cases, which is exactly what
-# the Keras equivalent returns at step k. `lrlab.schedules.torch_equivalent(name,
+# the Keras equivalent returns at step k. lrlab ships those values as package data,
+# `lrlab/reference/torch_schedulers.json` (and `torch_plateau.json` for `ReduceLROnPlateau`),
+# read with `lrlab.reference.load_reference`. `lrlab.schedules.torch_equivalent(name,
 # learning_rate, arguments)` builds the equivalent of the table from a scheduler's torch
 # arguments (use it to translate your own PyTorch code). Evaluated in float64 (`np.float64`
 # arguments, so that Keras does not round through float32):
 
 # %%
-reference_folder = project_root() / "tests" / "reference"
-torch_reference = json.loads((reference_folder / "torch_schedulers.json").read_text())
+torch_reference = load_reference("torch_schedulers")  # lrlab/reference/torch_schedulers.json
 # JSON holds no functions: the reference names each lr_lambda by its source.
 LR_LAMBDAS = {
     "lambda epoch: 0.95 ** epoch": lambda step: 0.95**step,
@@ -604,7 +604,7 @@ for case in torch_reference["cases"]:
             relative_error(momenta, case["momenta"])
         )
 
-plateau_reference = json.loads((reference_folder / "torch_plateau.json").read_text())
+plateau_reference = load_reference("torch_plateau")  # lrlab/reference/torch_plateau.json
 for case in plateau_reference["plateau"]:
     decisions = torch_reduce_on_plateau(
         case["metric_values"], case["initial_learning_rate"], **case["arguments"]

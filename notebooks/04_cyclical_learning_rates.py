@@ -55,7 +55,6 @@ if importlib.util.find_spec("lrlab") is None:
         )
 
 # %%
-import json
 import math
 import time
 
@@ -67,8 +66,8 @@ from lrlab import checks, claims, notebook
 from lrlab.callbacks import LearningRateLogger
 from lrlab.data import load_gtsrb
 from lrlab.models import build_convnet, compile_classifier
-from lrlab.paths import project_root
 from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
+from lrlab.reference import load_reference
 from lrlab.schedules import (
     CyclicalLearningRate,
     ExponentialCyclicalLearningRate,
@@ -138,13 +137,32 @@ for label, schedule in policies.items():
 #
 # TFA is end-of-life and does not import with Keras 3; `lrlab.schedules` has the same
 # classes with the same arguments. `tools/reference_tfa.py` ran the real TFA 0.23 (beside
-# TensorFlow 2.15) and stored its values in `tests/reference/tfa_cyclical.json`, both in
-# float32 (plain Python floats, as in the tour) and in float64 (`np.float64` arguments):
+# TensorFlow 2.15) and stored its values in `lrlab/reference/tfa_cyclical.json`, package data
+# of lrlab (read with `lrlab.reference.load_reference`), both in float32 (plain Python floats,
+# as in the tour) and in float64 (`np.float64` arguments).
+#
+# One change from the tour: lrlab refuses a `lambda` as `scale_fn`, at once. A model whose
+# schedule holds a lambda trains, but `model.save` cannot store it, and by the time it
+# finds out, Keras has already created the `.keras` file: it would stay behind, empty. A
+# `scale_fn` that Keras can find again is a module-level function registered with
+# `@keras.saving.register_keras_serializable()`:
 
 # %%
-tfa_reference = json.loads(
-    (project_root() / "tests" / "reference" / "tfa_cyclical.json").read_text()
-)
+try:
+    CyclicalLearningRate(1e-3, 1e-2, step_size=25, scale_fn=lambda x: 1.0, scale_mode="cycle")
+except ValueError as error:
+    print(f"ValueError: {error}")
+
+
+# %%
+@keras.saving.register_keras_serializable(package="lesson04")
+def constant_height(cycle):
+    """The tour's `lambda x: 1.0`: every cycle reaches the full height."""
+    return 1.0
+
+
+# %%
+tfa_reference = load_reference("tfa_cyclical")  # lrlab/reference/tfa_cyclical.json
 tfa_cases = {case["name"]: case for case in tfa_reference["cases"]}
 print(
     f"reference: tensorflow-addons {tfa_reference['tensorflow_addons']}, "
@@ -158,7 +176,7 @@ def tour_schedules(as_number):
         as_number(1e-3),
         as_number(1e-2),
         step_size=25,
-        scale_fn=lambda cycle: 1.0,
+        scale_fn=constant_height,
         scale_mode="cycle",
     )
     exponential = ExponentialCyclicalLearningRate(
@@ -180,7 +198,9 @@ for precision, as_number, tolerance in (("float32", float, 1e-6), ("float64", np
 tour = tour_schedules(float)
 fig = plot_schedules(
     {
-        "CyclicalLearningRate(1e-3, 1e-2, 25, scale_fn=lambda x: 1.0)": tour["tour_constant_cycle"],
+        "CyclicalLearningRate(1e-3, 1e-2, 25, scale_fn=constant_height)": tour[
+            "tour_constant_cycle"
+        ],
         "ExponentialCyclicalLearningRate(1e-3, 1e-2, 5, gamma=0.8)": tour["tour_exponential"],
     },
     np.arange(201),
@@ -206,11 +226,9 @@ integer_step = keras.ops.convert_to_tensor(7, dtype="int64")
 print(f"lrlab, int64 step 7: {float(tour['tour_exponential'](integer_step)):.6f}")
 
 # %% [markdown]
-# `lrlab`'s version casts the step to the schedule's dtype first. One more difference from the
-# tour: a `lambda` as `scale_fn` trains fine, but cannot be saved with the model. For that,
-# define the function at module level and register it with
-# `@keras.saving.register_keras_serializable()` (see the docstring of
-# `lrlab.schedules.CyclicalLearningRate`), or use the three named classes.
+# `lrlab`'s version casts the step to the schedule's dtype first. For the common shapes, the
+# three named classes (triangular, triangular2, exp_range) need no `scale_fn` at all (see the
+# docstring of `lrlab.schedules.CyclicalLearningRate`).
 
 # %% [markdown]
 # ## 3. Choosing the bounds and the step size

@@ -64,7 +64,6 @@ if importlib.util.find_spec("lrlab") is None:
         )
 
 # %%
-import json
 import math
 import os
 import shlex
@@ -77,11 +76,12 @@ import pandas as pd
 
 from lrlab import checks, claims, notebook
 from lrlab.callbacks import LearningRateLogger, current_learning_rate
-from lrlab.data import load_gtsrb
+from lrlab.data import find_gtsrb, load_gtsrb
 from lrlab.models import build_convnet, compile_classifier
-from lrlab.paths import default_data_dir, project_root
+from lrlab.paths import project_root
 from lrlab.plateau import keras_reduce_on_plateau, torch_reduce_on_plateau
 from lrlab.plotting import learning_rate_curve, savefig
+from lrlab.reference import load_reference
 from lrlab.train import EPOCHS_PER_HALVING, SCHEDULES, fit_schedule
 
 notebook.setup(seed=0)
@@ -93,8 +93,9 @@ notebook.setup(seed=0)
 # budget and the seeds. The data folder is, in this order: the environment variable
 # `LRLAB_SHOOTOUT_DATA` (for instance the full GTSRB, the official archives unpacked, which
 # `lrlab.data` reads as they are); else `data/gtsrb-small` when it is there (4300 training
-# images, 100 per class, and 1290 test images from held-out tracks); else the tiny subset of
-# every lesson (`data/gtsrb-tiny`).
+# images, 100 per class, and 1290 test images from held-out tracks), which lrlab makes with
+# `python -m lrlab.data fetch --subset small --dest data/gtsrb-small`; else the tiny subset
+# of every lesson (`data/gtsrb-tiny`).
 # A relative folder is read from the repository's root.
 # `LRLAB_SHOOTOUT_EPOCHS` and `LRLAB_SHOOTOUT_SEEDS` set the budget; the defaults below are
 # the full budget. The outputs stored in this notebook were produced on gtsrb-small with
@@ -108,8 +109,9 @@ notebook.setup(seed=0)
 # (`lrlab.claims`), which print one line when they hold and stop the notebook when they do
 # not. A claim that only the full budget can support is *deferred* on a smaller one: it
 # prints why and is not tested. The cells of those claims are `# NBVAL_IGNORE_OUTPUT` too,
-# since their text differs between the budgets; `make check-shootout` runs the notebook at
-# the full budget on gtsrb-small under nbval, where a claim that fails fails the command.
+# since their text differs between the budgets; `make check-shootout` (for instructors, from
+# a clone of the repository) runs the notebook at the full budget on gtsrb-small under nbval,
+# where a claim that fails fails the command.
 # The claims that hold at any budget (every run above chance) are checked in both.
 
 # %% tags=["parameters"]
@@ -136,7 +138,7 @@ batch_size = 32
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-data_dir = project_root() / data_dir if data_dir else default_data_dir()  # relative: to the root
+data_dir = project_root() / data_dir if data_dir else find_gtsrb()  # relative: to the root
 data = load_gtsrb(data_dir, batch_size=batch_size, seed=0, group_by_track=True)
 steps_per_epoch = math.ceil(data.num_train / batch_size)
 print(data.summary())
@@ -238,14 +240,12 @@ plt.show()
 # same as `optimizer.param_groups[0]["lr"]`.
 #
 # Both traps on a `StepLR`, with the values `tools/reference_torch_plateau.py` recorded from
-# PyTorch (stored in `tests/reference/torch_plateau.json`, checked in `tests/test_plateau.py`):
+# PyTorch (shipped with lrlab as `lrlab/reference/torch_plateau.json`, checked by its tests):
 # the rate each epoch's `optimizer.step()` used in the two orders, what the two methods
 # report after each `scheduler.step()`, and the warnings PyTorch gave.
 
 # %%
-torch_reference = json.loads(
-    (project_root() / "tests" / "reference" / "torch_plateau.json").read_text()
-)
+torch_reference = load_reference("torch_plateau")  # lrlab/reference/torch_plateau.json
 step_lr = torch_reference["step_lr"]
 right, wrong = step_lr["optimizer_first"], step_lr["scheduler_first"]
 

@@ -231,9 +231,11 @@ def test_load_gtsrb_batches_split_sizes_and_seeded_reshuffling(tmp_path):
     assert loaded.test is None and loaded.num_classes == 3 and len(loaded.class_names) == 43
     assert epoch_order(loaded.validation) == epoch_order(loaded.validation)  # not shuffled
     assert Counter(label for label, _, _ in epoch_order(loaded.validation)) == {0: 2, 1: 2, 5: 2}
+    # an explicit data_dir is named as given, without a rule
+    assert loaded.data_rule == "argument"
     assert loaded.summary() == (
-        "Data: real GTSRB (class-folder layout): 24 train / 6 validation / 0 test images, "
-        "6x6, 3 classes, validation split image by image"
+        f"Data: real GTSRB (class-folder layout) in {tmp_path / 'gtsrb'}: 24 train / "
+        "6 validation / 0 test images, 6x6, 3 classes, validation split image by image"
     )
 
     first_epoch, second_epoch = epoch_order(loaded.train), epoch_order(loaded.train)
@@ -264,9 +266,15 @@ def test_load_gtsrb_batches_split_sizes_and_seeded_reshuffling(tmp_path):
 # --------------------------------------------------------------------------- bad input
 
 
-def test_missing_folder_suggests_make_data(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"nowhere does not exist: run `make data`"):
-        load_arrays(tmp_path / "nowhere")
+def test_missing_folder_suggests_the_fetch_command_not_make(tmp_path):
+    # a runtime message must not assume a checkout: it names the product's own command
+    missing = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError) as raised:
+        load_arrays(missing)
+    message = str(raised.value)
+    assert f"{missing} does not exist" in message
+    assert f"`python -m lrlab.data fetch --dest {missing}`" in message
+    assert "LRLAB_DATA_DIR" in message and "make data" not in message
 
 
 def test_unknown_layout_is_named(tmp_path):
@@ -569,11 +577,15 @@ def test_a_complete_dest_is_left_alone_unless_forced(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gtsrb-tiny", "source"]
 
 
-def test_an_incomplete_dest_is_replaced(tmp_path):
+def test_a_dest_in_no_layout_is_kept_with_an_error_and_replaced_only_with_force(tmp_path):
+    # a folder lrlab did not write (no .complete) and in no layout: fetch stops, changes nothing
     source = make_official(tmp_path / "source", {0: [0]})
     dest = tmp_path / "gtsrb-tiny"
     (dest / "half").mkdir(parents=True)
-    fetch(dest, source=source)
+    with pytest.raises(ValueError, match=r"not in a GTSRB layout .*found: half.*--force"):
+        fetch(dest, source=source)
+    assert [p.name for p in dest.iterdir()] == ["half"]
+    fetch(dest, source=source, force=True)
     assert not (dest / "half").exists() and (dest / ".complete").is_file()
 
 
@@ -589,7 +601,7 @@ def test_command_line_fetch_and_its_errors(tmp_path, capsys):
     )
     assert f"source folder {tmp_path / 'absent'} does not exist" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="at most one of --source, --archives and --synthetic"):
         fetch(tmp_path / "other", source=source, synthetic=True)
 
 

@@ -551,3 +551,107 @@ def test_numpy_validation_loss_is_taken_after_each_step():
     result = range_test_numpy(loss, np.zeros(4), 1e-3, 1e-1, 5, validation_loss=loss.loss)
     # full batch: the loss before step k + 1 is the loss after step k
     np.testing.assert_allclose(result.validation_losses[:-1], result.losses[1:], rtol=1e-12)
+
+
+# --- bad input, infinite data and mixed precision (issue 11) ----------------------------------
+
+import contextlib  # noqa: E402
+import signal  # noqa: E402
+
+
+@contextlib.contextmanager
+def fails_after(seconds):
+    """TimeoutError if the block runs longer than ``seconds`` (a hang fails the test)."""
+
+    def stop(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_one_rate_per_epoch_on_a_repeated_dataset_is_refused_with_what_to_pass():
+    # Input: find_lr on ordered_dataset().repeat() (INFINITE_CARDINALITY) with
+    # batches_per_step="epoch". Expected: at once, a ValueError that says the data is infinite
+    # and to pass batches_per_step=<int> or finite data; the model is untouched (before: the
+    # first epoch never ended and find_lr hung).
+    model = trained_model()
+    before = state_of(model)
+    with fails_after(60), pytest.raises(ValueError, match=r"infinite.*batches_per_step=<"):
+        find_lr(model, ordered_dataset().repeat(), 1e-4, 1.0, 5, batches_per_step="epoch")
+    assert_bit_for_bit(before, state_of(model))
+
+
+class EndlessBatches(keras.utils.PyDataset):
+    """An infinite PyDataset (num_batches None), always the first batch of 32."""
+
+    @property
+    def num_batches(self):
+        return None
+
+    def __getitem__(self, index):
+        features, labels = features_and_labels()
+        return features[:32], labels[:32]
+
+
+def test_one_rate_per_epoch_on_an_infinite_py_dataset_is_refused():
+    # Input: a PyDataset whose num_batches is None, batches_per_step="epoch". Expected: the
+    # same ValueError (before: a fit without end).
+    with fails_after(60), pytest.raises(ValueError, match="infinite"):
+        find_lr(trained_model(), EndlessBatches(), 1e-4, 1.0, 5, batches_per_step="epoch")
+
+
+def test_a_repeated_dataset_with_batches_per_step_runs_every_rate():
+    # Input: the repeated dataset with batches_per_step=3, 6 rates. Expected: it ends, with 6
+    # steps of 3 batches (18 batch losses) and stop_reason "completed" (stop_factor=None).
+    with fails_after(120):
+        result = find_lr(
+            trained_model(), ordered_dataset().repeat(), 1e-4, 1e-2, 6,
+            batches_per_step=3, stop_factor=None,
+        )
+    assert result.stop_reason == "completed"
+    assert result.learning_rates.size == 6 and result.batch_losses.size == 18
+
+
+@pytest.fixture
+def mixed_float16():
+    """The mixed_float16 policy for one test; float32 again afterwards, whatever happens."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_find_lr_under_mixed_float16_sets_the_inner_rate_and_restores(mixed_float16):
+    # Input: mixed_float16 (Keras wraps Adam in a LossScaleOptimizer), 8 rates from 1e-4 to
+    # 1e-2, one batch each. Expected: the rate each batch starts from is the ramp's (read from
+    # the inner optimizer), and the model and optimizer (loss scale included) come back bit for
+    # bit.
+    model = classifier(keras.optimizers.Adam(0.01))
+    model.fit(ordered_dataset(), epochs=1, shuffle=False, verbose=0)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    before = state_of(model)
+    recorder = StateRecorder()
+    result = find_lr(model, ordered_dataset(), 1e-4, 1e-2, 8, stop_factor=None,
+                     callbacks=[recorder])
+    assert result.stop_reason == "completed"
+    np.testing.assert_allclose(recorder.rates, learning_rate_ramp(1e-4, 1e-2, 8), rtol=1e-6)
+    assert_bit_for_bit(before, state_of(model))
+
+
+def test_find_lr_under_mixed_float16_names_the_inner_optimizer_of_a_schedule(mixed_float16):
+    # Input: mixed_float16 and SGD(ExponentialDecay(...)). Expected: TypeError that names SGD,
+    # the LossScaleOptimizer around it and the schedule (before: "this LossScaleOptimizer was
+    # built with learning_rate=a callable" and "e.g. LossScaleOptimizer(learning_rate=1e-3)").
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    model = classifier(keras.optimizers.SGD(schedule))
+    with pytest.raises(
+        TypeError, match=r"this SGD \(inside the LossScaleOptimizer.*ExponentialDecay.*SGD\("
+    ):
+        find_lr(model, ordered_dataset(), 1e-4, 1.0, 5)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
+import sys
 from pathlib import Path
 
 import jupytext
@@ -18,7 +20,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
-REPOSITORY = "lrlab-course/lrlab"
+sys.path.insert(0, str(ROOT / "tools"))
+
+# the one place that names the repository (owner/name); `make colab-links` rewrites it
+from colab_links import REPOSITORY, check_repository, relink  # noqa: E402
 
 COLAB_CELL = """\
 # Colab, or any Jupyter without lrlab: install lrlab from its repository (`make lab` did it here).
@@ -99,6 +104,157 @@ def test_lesson_opens_with_title_badge_and_colab_cell(lesson):
     assert colab.cell_type == "code" and colab.source.strip() == COLAB_CELL, (
         f"{lesson.name}: the second cell must be the standard Colab cell (see tests/test_notebooks.py)"
     )
+
+
+# --------------------------------------------------------------------------- the repository
+
+# Where a file names the repository: a Colab link, a GitHub link, the Colab cell's constant.
+REPOSITORY_MENTIONS = re.compile(
+    r'colab\.research\.google\.com/github/([^/\s)"]+/[^/\s)"]+)/'
+    r'|github\.com/([A-Za-z0-9-]+/[A-Za-z0-9._-]+?)(?:\.git)?(?=[/\s)"`#]|$)'
+    r'|LRLAB_REPOSITORY = \\?"([^"\\]+)\\?"'
+)
+# The files that `make colab-links` rewrites (tools/colab_links.py's own REPOSITORY aside).
+LINKED_FILES = [
+    Path("README.md"),
+    Path("CONTRIBUTING.md"),
+    *(p.relative_to(ROOT) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.*"))),
+    *(p.relative_to(ROOT) for p in sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))),
+]
+
+
+def _mentions(text: str) -> list[str]:
+    """The repositories ``text`` names (placeholders such as ``<owner/name>`` left out)."""
+    found = [next(g for g in match.groups() if g) for match in REPOSITORY_MENTIONS.finditer(text)]
+    return [name for name in found if "<" not in name]
+
+
+def test_colab_cell_names_the_repository():
+    assert f'LRLAB_REPOSITORY = "{REPOSITORY}"' in COLAB_CELL, (
+        f"COLAB_CELL must name tools/colab_links.py's REPOSITORY {REPOSITORY!r}"
+    )
+
+
+@pytest.mark.parametrize("name", LINKED_FILES, ids=str)
+def test_every_link_names_the_repository(name):
+    mentions = _mentions((ROOT / name).read_text())
+    others = sorted(set(mentions) - {REPOSITORY})
+    assert not others, (
+        f"{name} links {others}, not {REPOSITORY} (tools/colab_links.py): "
+        f"run `make colab-links REPOSITORY={REPOSITORY}`"
+    )
+
+
+def test_readme_has_a_badge_for_every_lesson_and_learner_copy():
+    readme = (ROOT / "README.md").read_text()
+    for lesson in LESSONS:
+        for folder in ("notebooks", "exercises"):
+            link = (
+                f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/"
+                f"{folder}/{lesson.stem}.ipynb"
+            )
+            assert link in readme, f"README.md lacks the Colab badge {link}"
+
+
+def test_ci_runs_colab_check_after_make_test_and_docs_name_it():
+    # .ci/run: `make test`, then `make colab-check`; both targets exist and the README says so
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "make test" in ci and "make colab-check" in ci
+    assert ci.index("make colab-check") > ci.index("make test")
+    targets = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.M))
+    assert {"colab-check", "colab-links", "exercises"} <= targets
+    readme = (ROOT / "README.md").read_text()
+    assert "make colab-check" in readme and "make colab-links REPOSITORY=owner/name" in readme
+
+
+FAKE_REPOSITORY = "some-fork/lrlab-copy"  # a fork's owner/name, found nowhere in the repository
+
+
+def _copy_linked_files(tmp_path: Path) -> list[Path]:
+    names = [*LINKED_FILES, Path("tests") / "test_notebooks.py", Path("tools") / "colab_links.py"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    return names
+
+
+def test_colab_links_rewrites_every_link_and_nothing_else(tmp_path):
+    # Input: a copy of every file that names the repository; `relink` to FAKE_REPOSITORY.
+    names = _copy_linked_files(tmp_path)
+    this_test = Path("tests") / "test_notebooks.py"  # it names FAKE_REPOSITORY itself
+    before = {name: (tmp_path / name).read_text() for name in names}
+    assert not any(FAKE_REPOSITORY in before[name] for name in names if name != this_test)
+    changed = relink(FAKE_REPOSITORY, tmp_path)
+    after = {name: (tmp_path / name).read_text() for name in names}
+    for name in names:
+        if name == this_test:
+            continue
+        old, new = before[name], after[name]
+        # every mention now names the fork, as often as the original named the repository ...
+        assert set(_mentions(new)) <= {FAKE_REPOSITORY}, f"{name} still links {REPOSITORY}"
+        assert new.count(FAKE_REPOSITORY) == old.count(REPOSITORY), name
+        # ... and nothing else differs: naming the repository again gives the original back
+        assert new.replace(FAKE_REPOSITORY, REPOSITORY) == old, f"{name}: more than links changed"
+        assert changed.get(name, 0) == old.count(REPOSITORY), name
+    # the test's constants and the tool's own now name the fork
+    assert f'REPOSITORY = "{FAKE_REPOSITORY}"' in after[Path("tools") / "colab_links.py"]
+    # in this test file only COLAB_CELL's line changes
+    changed_lines = [
+        (old, new)
+        for old, new in zip(before[this_test].splitlines(), after[this_test].splitlines(), strict=True)
+        if old != new
+    ]
+    assert changed_lines == [
+        (
+            f'LRLAB_REPOSITORY = "{REPOSITORY}"  # `make colab-links REPOSITORY=owner/name` rewrites it',
+            f'LRLAB_REPOSITORY = "{FAKE_REPOSITORY}"  # `make colab-links REPOSITORY=owner/name` rewrites it',
+        )
+    ]
+    assert changed[this_test] == 1
+    for lesson in LESSONS:
+        py = tmp_path / "notebooks" / lesson.name
+        ipynb = py.with_suffix(".ipynb")
+        # the pair-sync test's comparison still holds, and the stored outputs are the same
+        assert _cells(jupytext.read(py)) == _cells(jupytext.read(ipynb)), lesson.name
+        outputs = [c.get("outputs") for c in nbformat.read(ipynb, as_version=4).cells]
+        stored = nbformat.read(lesson.with_suffix(".ipynb"), as_version=4)
+        assert outputs == [c.get("outputs") for c in stored.cells], lesson.name
+        badge = f"https://colab.research.google.com/github/{FAKE_REPOSITORY}/blob/main/notebooks/{lesson.stem}.ipynb"
+        assert badge in jupytext.read(py).cells[0].source
+        colab = jupytext.read(py).cells[1].source
+        assert colab == COLAB_CELL.replace(REPOSITORY, FAKE_REPOSITORY), lesson.name
+    # a second run has nothing left to do
+    assert relink(FAKE_REPOSITORY, tmp_path) == {}
+
+
+def test_colab_links_then_make_exercises_agree(tmp_path):
+    # The learner copies rewritten by `relink` equal those generated from the rewritten lessons.
+    from make_exercises import learner_copy
+
+    _copy_linked_files(tmp_path)
+    relink(FAKE_REPOSITORY, tmp_path)
+    for lesson in LESSONS:
+        regenerated = nbformat.writes(learner_copy(jupytext.read(tmp_path / "notebooks" / lesson.name)))
+        stored = (tmp_path / "exercises" / f"{lesson.stem}.ipynb").read_text()
+        assert nbformat.reads(regenerated, 4) == nbformat.reads(stored, 4), lesson.name
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["https://github.com/owner/name", "owner", "owner/name.git", "owner/name/extra",
+     "-owner/name", "owner/", "own er/name"],
+)
+def test_colab_links_refuses_a_bad_repository_and_writes_nothing(tmp_path, bad):
+    names = _copy_linked_files(tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in names}
+    with pytest.raises(ValueError, match=re.escape(repr(bad))):
+        relink(bad, tmp_path)
+    assert {name: (tmp_path / name).read_bytes() for name in names} == before
+
+
+def test_colab_links_refuses_a_repository_that_is_not_a_string():
+    with pytest.raises(TypeError, match="owner/name"):
+        check_repository(None)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)

@@ -3,11 +3,9 @@
 Expected values come from three places: counts worked out by hand from each
 library's source (stated next to each case), the real ``keras.callbacks.ReduceLROnPlateau``
 driven epoch by epoch here, and the real PyTorch 2.13 scheduler recorded by
-``tools/reference_torch_plateau.py`` in ``tests/reference/torch_plateau.json``.
+``tools/reference_torch_plateau.py`` in ``lrlab/reference/torch_plateau.json`` (package
+data, read by ``lrlab.reference.load_reference``).
 """
-
-import json
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,10 +13,9 @@ import pytest
 
 from lrlab import checks
 from lrlab.plateau import keras_reduce_on_plateau, torch_reduce_on_plateau
+from lrlab.reference import load_reference
 
-REFERENCE = json.loads(
-    (Path(__file__).parent / "reference" / "torch_plateau.json").read_text()
-)
+REFERENCE = load_reference("torch_plateau")
 TORCH_CASES = {case["name"]: case for case in REFERENCE["plateau"]}
 
 # Lesson 08's hand-made validation accuracy; "+" improves on the best so far, "-" does not:

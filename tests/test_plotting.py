@@ -167,3 +167,26 @@ def test_savefig_rejects_bad_names(tmp_path, name):
     with pytest.raises(ValueError, match="is not allowed"):
         savefig(fig, name, folder=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- names (issue 11) --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["abc\n", "07_metrics\n.png", "07_metrics\r", "abc\x00"])
+def test_savefig_rejects_a_name_with_a_trailing_newline_or_control_character(tmp_path, name):
+    # Input: names that end in "\n" (a regex "$" lets it through). Expected: ValueError that
+    # lists the allowed characters, and no file (before: "abc\n.png" was written).
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match=r"is not allowed: use only lower-case letters a-z"):
+        savefig(fig, name, folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", [5, None, b"abc"])
+def test_savefig_rejects_a_name_that_is_not_a_str(tmp_path, name):
+    # Input: an int, None, bytes. Expected: TypeError naming the value (before: AttributeError
+    # "'int' object has no attribute 'endswith'").
+    fig, _ = plt.subplots()
+    with pytest.raises(TypeError, match=f"figure name must be a str.*got {name!r}"):
+        savefig(fig, name, folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -1,9 +1,10 @@
 """Tests of lrlab.schedules and of lrlab.callbacks.OneCycleMomentum.
 
 Where the expected values come from:
-- tests/reference/tfa_cyclical.json: tensorflow-addons 0.23.0 on TF 2.15.1, written by
-  tools/reference_tfa.py (see tests/reference/README.md);
-- tests/reference/torch_schedulers.json: torch 2.13.0, written by tools/reference_torch.py;
+- lrlab/reference/tfa_cyclical.json (package data, read by lrlab.reference.load_reference):
+  tensorflow-addons 0.23.0 on TF 2.15.1, written by tools/reference_tfa.py (see
+  lrlab/reference/README.md);
+- lrlab/reference/torch_schedulers.json: torch 2.13.0, written by tools/reference_torch.py;
 - tf.compat.v1.train.linear_cosine_decay / noisy_linear_cosine_decay, called live;
 - the formulas of the docstrings, with the numbers written out in each test.
 Reference comparisons pass np.float64 arguments and allow a relative error of 1e-12 in
@@ -15,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -23,6 +23,7 @@ import pytest
 import tensorflow as tf
 
 from lrlab.callbacks import LearningRateLogger, OneCycleMomentum
+from lrlab.reference import load_reference
 from lrlab.schedules import (
     ChainedSchedule,
     CyclicalLearningRate,
@@ -40,9 +41,8 @@ from lrlab.schedules import (
     torch_equivalent,
 )
 
-REFERENCE = Path(__file__).parent / "reference"
-TFA = json.loads((REFERENCE / "tfa_cyclical.json").read_text())
-TORCH = json.loads((REFERENCE / "torch_schedulers.json").read_text())
+TFA = load_reference("tfa_cyclical")
+TORCH = load_reference("torch_schedulers")
 TORCH_CASES = {case["name"]: case for case in TORCH["cases"]}
 F64 = np.float64
 KERAS = keras.optimizers.schedules
@@ -548,19 +548,18 @@ def test_wrong_types_raise_type_error_naming_the_argument(make, argument):
 # --- scale_fn serialization -----------------------------------------------------------------
 
 
-def test_unserializable_scale_fn_is_refused_with_a_clear_message(tmp_path):
+def test_unserializable_scale_fn_is_refused_when_the_schedule_is_built(tmp_path):
+    # Input: a lambda and a local function as scale_fn. Expected: a ValueError naming scale_fn
+    # and register_keras_serializable at construction, so no model holding it is ever saved
+    # (before: the schedule was built, and model.save refused it after Keras had created an
+    # empty m.keras, which stayed).
     def local_height(cycle):
         return 1.0 / cycle
 
     for scale_fn in (lambda cycle: 1.0, local_height):
-        schedule = CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=scale_fn)
-        assert float(schedule(7)) > 1e-3  # it still computes and trains
         with pytest.raises(ValueError, match="scale_fn.*register_keras_serializable"):
-            schedule.get_config()
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-        model.compile(keras.optimizers.SGD(schedule), "mse")
-        with pytest.raises(ValueError, match="scale_fn.*register_keras_serializable"):
-            model.save(tmp_path / "m.keras")
+            CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=scale_fn)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_registered_scale_fn_survives_save_and_load(tmp_path):
@@ -684,3 +683,165 @@ def test_torch_multiplicative_takes_one_step_or_many():
     schedule = torch_equivalent("MultiplicativeLR", F64(0.1), {"lr_lambda": lambda epoch: 0.5})
     assert float(schedule(3)) == 0.1 * 0.5**3
     np.testing.assert_array_equal(schedule(np.arange(4)), 0.1 * 0.5 ** np.arange(4))
+
+
+# --- bad input and silent errors (issue 11) -------------------------------------------------
+# Each probe states the input and the outcome; before issue 11 each was silently wrong or failed
+# only at load_model.
+
+import functools  # noqa: E402
+
+
+def save_and_load(schedule, path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(schedule), "mse")
+    model.save(path)
+    return keras.models.load_model(path)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: OneCycle(tf.constant(0.1), 10),
+        lambda: StepDecay(tf.constant(0.1), tf.constant(0.5), tf.constant(10)),
+        lambda: TriangularCyclicalLearningRate(tf.constant(1e-3), np.float32(1e-2), np.int64(5)),
+        lambda: LinearRamp(np.array(0.0), tf.constant(0.1, "float64"), 4),
+    ],
+    ids=["one_cycle_tensor", "step_decay_tensors", "cyclical_tensor_numpy", "ramp_0d_and_f64"],
+)
+def test_tensor_and_numpy_arguments_are_stored_as_plain_numbers(make, tmp_path):
+    # Input: scalar tensors / NumPy scalars as arguments. Expected: get_config holds plain
+    # numbers, and save -> load_model gives the same rates (failed before: load_model raised
+    # "SGD could not be deserialized" for a tensor argument).
+    schedule = make()
+    for value in schedule.get_config().values():
+        assert isinstance(value, (int, float, str, bool)), value
+    loaded = save_and_load(schedule, tmp_path / "m.keras")
+    for step in (0, 3, 7):
+        loaded.optimizer.iterations.assign(step)
+        assert float(loaded.optimizer.learning_rate) == pytest.approx(float(schedule(step)))
+
+
+def test_a_float64_tensor_argument_keeps_float64():
+    # Input: LinearRamp(0, tf.constant(0.1, float64), 3). Expected: float64 values, as with
+    # np.float64 (the module docstring's precision rule): step 1 is 0.1 / 3 in float64.
+    schedule = LinearRamp(0.0, tf.constant(0.1, "float64"), 3)
+    value = schedule(1)
+    assert keras.backend.standardize_dtype(value.dtype) == "float64"
+    assert float(value) == 0.1 / 3
+
+
+def test_a_variable_argument_is_refused_with_what_to_pass():
+    # Input: OneCycle(keras.Variable(0.1), 10). Expected: TypeError naming max_learning_rate
+    # and saying to pass its value (saved before, then failed in load_model).
+    with pytest.raises(TypeError, match=r"max_learning_rate .*keras\.Variable.*float\("):
+        OneCycle(keras.Variable(0.1), 10)
+
+
+class Heights:
+    def constant(self, cycle):
+        return keras.ops.ones_like(cycle)
+
+
+@keras.saving.register_keras_serializable(package="lrlab_tests")
+def registered_power(cycle, exponent):
+    return 1.0 / cycle**exponent
+
+
+@pytest.mark.parametrize(
+    "scale_fn",
+    [Heights().constant, abs, functools.partial(registered_power, exponent=1.0)],
+    ids=["bound_method", "builtin", "partial"],
+)
+def test_scale_fns_that_cannot_be_loaded_are_refused_when_built(scale_fn):
+    # Input: a bound method, a built-in, a functools.partial as scale_fn. Expected: a
+    # ValueError at construction that names scale_fn and register_keras_serializable (before,
+    # the bound method and the built-in were saved and load_model then failed; refusing at
+    # model.save instead would leave Keras's empty .keras file).
+    with pytest.raises(ValueError, match=r"scale_fn=.*register_keras_serializable"):
+        CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=scale_fn)
+
+
+def test_noisy_linear_cosine_decay_default_never_goes_below_zero():
+    # Input: NoisyLinearCosineDecay(0.1, 1000, seed=0), steps 0..999, default arguments
+    # (initial_variance=1). Expected: no negative rate; with allow_negative=True the
+    # tf.compat.v1 formula's own values, 29 of them negative (2.9 %, the issue's count), and
+    # the default is exactly max(that, 0). Before: 2.9 % negative by default.
+    clipped = curve(NoisyLinearCosineDecay(0.1, 1000, seed=0), 1000)
+    assert clipped.min() >= 0
+    raw = curve(NoisyLinearCosineDecay(0.1, 1000, seed=0, allow_negative=True), 1000)
+    assert int(np.sum(raw < 0)) == 29
+    np.testing.assert_array_equal(clipped, np.maximum(raw, 0))
+    # allow_negative=True is the formula: (alpha + linear + eps) * cosine + beta, times eta_0
+    quiet = curve(NoisyLinearCosineDecay(0.1, 1000, initial_variance=0.0, seed=0), 1000)
+    assert np.all(raw[raw < 0] < quiet[raw < 0])  # the noise pulled those below the clean curve
+    config = NoisyLinearCosineDecay(0.1, 1000, seed=0, allow_negative=True).get_config()
+    assert config["allow_negative"] is True
+    rebuilt = NoisyLinearCosineDecay.from_config(config)
+    np.testing.assert_array_equal(curve(rebuilt, 1000), raw)
+
+
+def test_noisy_allow_negative_must_be_a_bool():
+    with pytest.raises(TypeError, match="allow_negative"):
+        NoisyLinearCosineDecay(0.1, 10, allow_negative="no")
+
+
+FLOAT32_LIMITS = [
+    (lambda: LinearRamp(0.0, 1e300, 10), "final_learning_rate=1e+300 overflows float32"),
+    (lambda: OneCycle(1e300, 10), "max_learning_rate=1e+300 overflows float32"),
+    (lambda: StepDecay(1e-300, 0.5, 10), "initial_learning_rate=1e-300 underflows to 0"),
+    (lambda: WarmupStableDecay(1e-300, 1, 1, 1), "peak_learning_rate=1e-300 underflows to 0"),
+    (lambda: TriangularCyclicalLearningRate(1e-50, 1e-2, 5), "initial_learning_rate=1e-50"),
+    (lambda: StepDecay(0.1, 1e-60, 10), "decay_rate=1e-60 underflows"),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), FLOAT32_LIMITS, ids=[m for _, m in FLOAT32_LIMITS])
+def test_arguments_float32_cannot_hold_are_refused_with_the_value(make, message):
+    # Input: rates beyond float32 (max 3.4e38, smallest positive 1.4e-45). Expected: a
+    # ValueError with the value (before: rates of inf, nan or 0, silently).
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+NEGATIVE_STEP_SCHEDULES = {
+    "one_cycle": lambda: OneCycle(0.1, 100),
+    "step_decay": lambda: StepDecay(0.1, 0.5, 10),
+    "linear_ramp": lambda: LinearRamp(0.0, 0.1, 10),
+    "warmup_stable_decay": lambda: WarmupStableDecay(0.1, 10, 10, 10),
+    "ramp_sustain_decay": lambda: RampSustainDecay(
+        ramp_steps=10, sustain_steps=5, decay_every_steps=5
+    ),
+    "triangular": lambda: TriangularCyclicalLearningRate(1e-3, 1e-2, 5),
+    "triangular2": lambda: Triangular2CyclicalLearningRate(1e-3, 1e-2, 5),
+    "linear_cosine": lambda: LinearCosineDecay(0.1, 10),
+    "noisy_linear_cosine": lambda: NoisyLinearCosineDecay(0.1, 10, seed=1),
+    "chained": lambda: ChainedSchedule([LinearRamp(0.0, 0.1, 5), StepDecay(0.1, 0.5, 5)], [5]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE_STEP_SCHEDULES))
+def test_negative_steps_raise_and_negative_tensor_steps_count_as_step_0(name):
+    # Input: step -5 as a Python int, a NumPy array [-5, 0], and as a tensor. Expected: a
+    # ValueError naming the step for the first two; for the tensor (as Keras passes) the
+    # rate of step 0. Before: e.g. LinearRamp(0, 0.1, 10)(-5) = -0.05, StepDecay(-5) = 0.2.
+    schedule = NEGATIVE_STEP_SCHEDULES[name]()
+    for step in (-5, np.array([-5, 0])):
+        with pytest.raises(ValueError, match=r"step must be >= 0.*-5"):
+            schedule(step)
+    assert float(schedule(tf.constant(-5))) == float(schedule(0))
+
+
+def test_name_none_means_the_class_name_and_bad_names_are_refused_at_construction():
+    # Input: name=None, name="a/b", name=5. Expected: None -> the class name, usable when
+    # called (before: ValueError only at call time); "a/b" -> ValueError, 5 -> TypeError,
+    # both when built. (Keras 3.15's own ExponentialDecay(name=None) fails when called.)
+    schedule = StepDecay(0.1, 0.5, 10, name=None)
+    assert schedule.name == "StepDecay" and float(schedule(3)) == pytest.approx(0.1)
+    assert TriangularCyclicalLearningRate(1e-3, 1e-2, 5, name=None).name == (
+        "TriangularCyclicalLearningRate"
+    )
+    with pytest.raises(ValueError, match="name must not contain '/'.*'a/b'"):
+        OneCycle(0.1, 10, name="a/b")
+    with pytest.raises(TypeError, match="name must be a str.*got 5"):
+        LinearRamp(0.0, 0.1, 5, name=5)

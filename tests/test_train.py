@@ -1,7 +1,9 @@
 """Tests of lrlab.train: the schedule registry, the command line, and a run end to end."""
 
 import csv
+import dataclasses
 import logging
+import os
 import re
 
 import keras
@@ -41,6 +43,19 @@ def data_dir(tmp_path_factory):
 def read_csv(path):
     with open(path, newline="") as stream:
         return list(csv.DictReader(stream))
+
+
+def snapshot(folder):
+    """Every path under ``folder`` with its size: what a probe must leave unchanged."""
+    return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def umask_027():
+    """A known umask, 0o027, for the test; the previous one is put back after it."""
+    previous = os.umask(0o027)
+    yield 0o027
+    os.umask(previous)
 
 
 # --- the registry --------------------------------------------------------------------------
@@ -184,9 +199,9 @@ def test_unknown_schedule_lists_the_allowed_ones(data_dir, capsys):
     [
         (["-e", "0"], "epochs must be greater than 0, got 0"),
         (["--epochs", "ten"], "epochs must be an integer greater than 0, got 'ten'"),
-        (["--learning-rate", "-0.1"], "learning rate must be greater than 0, got -0.1"),
+        (["--learning-rate", "-0.1"], "learning rate must be a number from 1e-08 to 1, got -0.1"),
         (["--batch-size", "0"], "batch size must be greater than 0, got 0"),
-        (["--seed", "-1"], "--seed must be 0 or more, got -1"),
+        (["--seed", "-1"], "--seed must be from 0 to 4294967295, got -1"),
         (["--seed", "1", "--seeds", "3"], "not allowed with argument --seed"),
     ],
 )
@@ -202,8 +217,8 @@ def test_bad_flags_are_argparse_errors(data_dir, capsys, flags, message):
     [
         (["--peak", "one_cycle"], "--peak takes NAME=RATE, got 'one_cycle'"),
         (["--peak", "linear=0.1"], "--peak names an unknown schedule 'linear'"),
-        (["--peak", "constant=0"], "the peak of constant must be greater than 0, got 0"),
-        (["--peak", "constant=fast"], "the peak of constant must be a number greater than 0"),
+        (["--peak", "constant=0"], "the peak of constant must be a number from 1e-08 to 1, got 0"),
+        (["--peak", "constant=fast"], "the peak of constant must be a number from 1e-08 to 1"),
         (["--peak", "wsd=0.01"], "--peak names wsd, which --schedule does not run"),
         (
             ["--peak", "constant=0.01", "--peak", "constant=0.02"],
@@ -218,29 +233,163 @@ def test_bad_peaks_are_argparse_errors(data_dir, capsys, flags, message):
     assert message in capsys.readouterr().err
 
 
-def test_missing_data_dir_suggests_make_data(tmp_path, capsys):
+def test_missing_data_dir_suggests_the_fetch_command(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         train.main(["-d", str(tmp_path / "nowhere"), "-e", "1"])
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
-    assert "nowhere" in error and "does not exist" in error and "make data" in error
+    assert "nowhere" in error and "does not exist" in error
+    assert "python -m lrlab.data fetch --dest" in error and "make data" not in error
 
 
-def test_a_folder_too_small_for_a_validation_split_is_refused(tmp_path):
+def test_a_folder_too_small_for_a_validation_split_is_refused(tmp_path, capsys):
     for label in (0, 1):  # one image per class: round(0.2 * 1) = 0 validation images
         folder = tmp_path / "train" / f"{label:05d}"
         folder.mkdir(parents=True)
         Image.new("RGB", (8, 8)).save(folder / "00000_00000.png")
     out = tmp_path / "out"
-    with pytest.raises(ValueError, match="too few images per class for a validation split"):
+    with pytest.raises(SystemExit) as exit_info:
         train.main(["-d", str(tmp_path), "-e", "1", "--output-dir", str(out)])
-    assert list(out.iterdir()) == []
+    assert exit_info.value.code == 2
+    assert "too few images per class for a validation split" in capsys.readouterr().err
+    assert not out.exists()  # refused before anything was created
+
+
+# Probes of the command line that must end in argparse's exit 2 with a message saying what is
+# allowed, before anything trains (issue 11, items 6 and 8, and the adversarial probes). Each
+# of these trained, crashed with a traceback or wrote a wrong result before the fix.
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        # trained to a NaN/inf rate and exited 0 with results written:
+        (["--learning-rate", "inf"], "learning rate must be a number from 1e-08 to 1, got inf"),
+        (["--learning-rate", "1e30"], "learning rate must be a number from 1e-08 to 1, got 1e30"),
+        (["--learning-rate", "1e400"], "from 1e-08 to 1, got 1e400"),  # inf as a float
+        (["--learning-rate", "1e-300"], "from 1e-08 to 1, got 1e-300"),  # 0 in float32
+        (["--learning-rate", "nan"], "learning rate must be a number from 1e-08 to 1, got nan"),
+        (["--peak", "constant=inf"], "the peak of constant must be a number from 1e-08 to 1"),
+        (["--peak", "constant=1e30"], "the peak of constant must be a number from 1e-08 to 1"),
+        # ValueError traceback from NumPy after the run had started:
+        (["--seed", str(2**32)], "--seed must be from 0 to 4294967295, got 4294967296"),
+        (["--seed", "seven"], "--seed must be an integer from 0 to 4294967295, got 'seven'"),
+        (["--seeds", str(2**32 + 1)], "seeds must be at most 4294967296, got 4294967297"),
+        # the same run twice, two identical rows and one history file overwritten:
+        (["--schedule", "constant", "step", "constant"], "--schedule lists constant more than"),
+        # an empty path is the working folder: results written into it, or it read as data
+        (["--output-dir", ""], "--output-dir must name a folder, got ''"),
+        (["-d", ""], "--data-dir must name a folder, got ''"),
+    ],
+)
+def test_bad_rates_seeds_and_names_are_refused_before_training(
+    data_dir, tmp_path, capsys, flags, message
+):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["-d", str(data_dir), "-e", "1", "--output-dir", str(out), *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        # 24 training images (module fixture) / batch 100 = 1 step per epoch
+        (
+            ["--schedule", "one_cycle", "-e", "1"],
+            "one_cycle needs epochs x steps per epoch >= 4, "
+            "got 1 x 1 = 1: train more epochs (-e) or use a smaller --batch-size",
+        ),
+        (
+            ["--schedule", "one_cycle", "-e", "3"],
+            "one_cycle needs epochs x steps per epoch >= 4, got 3 x 1 = 3",
+        ),
+        # the second schedule is short: refused before the first one trains
+        (
+            ["--schedule", "constant", "warmup_cosine", "-e", "1"],
+            "warmup_cosine needs epochs x steps per epoch >= 2, got 1 x 1 = 1",
+        ),
+    ],
+)
+def test_too_few_steps_for_a_schedule_is_refused_before_training(
+    data_dir, tmp_path, capsys, flags, message
+):
+    # Before: one_cycle crashed with OneCycle's ValueError after the earlier runs had trained
+    # (and their results were lost); warmup_cosine trained its only step at rate 0, silently.
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["-d", str(data_dir), "--batch-size", "100", "--output-dir", str(out), *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_min_total_steps_is_what_each_schedule_needs():
+    """MIN_TOTAL_STEPS is true: every builder works from its minimum, and one step fewer fails
+    (one_cycle: OneCycle's own check, 0.3 x 3 <= 1) or never trains (warmup_cosine: rate 0)."""
+    for name, builder in train.SCHEDULES.items():
+        needed = train.MIN_TOTAL_STEPS.get(name, 1)
+        rate, _ = builder(LEARNING_RATE, 1, needed)
+        rates = rates_at(rate, range(needed)) if callable(rate) else np.array([rate])
+        assert rates.max() > 0, name
+    with pytest.raises(ValueError, match="pct_start \\* total_steps must be > 1"):
+        train.SCHEDULES["one_cycle"](LEARNING_RATE, 1, 3)
+    schedule, _ = train.SCHEDULES["warmup_cosine"](LEARNING_RATE, 1, 1)
+    assert float(schedule(0)) == 0.0
+    with pytest.raises(ValueError, match="one_cycle needs epochs x steps per epoch >= 4"):
+        train.check_total_steps("one_cycle", 1, 3)
+
+
+def test_one_cycle_trains_at_exactly_four_steps(data_dir, tmp_path):
+    # 4 epochs x 1 step (batch 100 > 24 training images): the smallest budget one_cycle takes.
+    out = tmp_path / "out"
+    flags = ["-d", str(data_dir), "-e", "4", "--batch-size", "100", "--output-dir", str(out)]
+    assert train.main([*flags, "--schedule", "one_cycle", "--quiet"]) == 0
+    (row,) = read_csv(out / "results.csv")
+    assert (row["schedule"], row["epochs"]) == ("one_cycle", "4")
+
+
+def test_bad_data_and_output_folders_are_refused_and_nothing_is_written(data_dir, tmp_path, capsys):
+    a_file = tmp_path / "a_file.txt"
+    a_file.write_text("not a folder")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = snapshot(data_dir)
+    probes = [
+        # (flags, message); before the fix: a wrong "does not exist", a ValueError traceback,
+        # FileExistsError / NotADirectoryError tracebacks, results written into the data folder.
+        (["-d", str(a_file)], "is a file, not a folder: pass -d DIR"),
+        (["-d", str(empty)], "is not in a GTSRB layout lrlab reads"),
+        (["--output-dir", str(a_file)], "is a file, not a folder: choose a folder"),
+        (["--output-dir", str(a_file / "sub")], "cannot write in --output-dir"),
+        (["--output-dir", str(data_dir)], "is inside the data folder"),
+        (["--output-dir", str(data_dir / "train" / "00000")], "is inside the data folder"),
+    ]
+    for flags, message in probes:
+        with pytest.raises(SystemExit) as exit_info:
+            train.main(
+                ["-d", str(data_dir), "-e", "1", "--output-dir", str(tmp_path / "o"), *flags]
+            )
+        assert exit_info.value.code == 2, flags
+        assert message in capsys.readouterr().err, flags
+    assert snapshot(data_dir) == before
+    assert a_file.read_text() == "not a folder"
+    assert not (tmp_path / "o").exists() and list(empty.iterdir()) == []
+
+
+def test_write_csv_gives_the_usual_permissions(tmp_path, umask_027):
+    # mkstemp's 0o600 was kept before; a new file gets 0o666 & ~umask = 0o640 here.
+    path = tmp_path / "rows.csv"
+    train.write_csv(path, ("a", "b"), [{"a": 1, "b": 2}])
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert read_csv(path) == [{"a": "1", "b": "2"}]
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.csv"]  # no temporary file left
 
 
 # --- end to end ----------------------------------------------------------------------------
 
 
-def test_two_schedules_end_to_end(data_dir, tmp_path, caplog):
+def test_two_schedules_end_to_end(data_dir, tmp_path, caplog, umask_027):
     out = tmp_path / "results"
     flags = ["-d", str(data_dir), "-e", "11", "--batch-size", "8", "--output-dir", str(out)]
     with caplog.at_level(logging.INFO, logger="lrlab.train"):
@@ -250,12 +399,18 @@ def test_two_schedules_end_to_end(data_dir, tmp_path, caplog):
     assert sorted(p.name for p in out.iterdir()) == [
         "exponential_seed3_history.csv",
         "exponential_seed3_metrics.png",
+        "failed.csv",
         "results.csv",
         "step_seed3_history.csv",
         "step_seed3_metrics.png",
     ]
     for figure in out.glob("*.png"):
         assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for path in out.iterdir():  # 0o666 & ~0o027, like any file the user writes
+        assert path.stat().st_mode & 0o777 == 0o640, path.name
+    assert read_csv(out / "failed.csv") == []  # every run finished
+    with open(out / "failed.csv", newline="") as stream:
+        assert next(csv.reader(stream)) == list(train.FAILED_COLUMNS)
 
     with open(out / "results.csv", newline="") as stream:
         assert next(csv.reader(stream)) == list(train.RESULT_COLUMNS)
@@ -329,3 +484,118 @@ def test_seeds_repeat_each_run_reproducibly_with_progress_bars(data_dir, tmp_pat
     history_a = read_csv(tmp_path / "a" / "constant_seed1_history.csv")
     history_b = read_csv(tmp_path / "b" / "constant_seed1_history.csv")
     assert history_a == history_b
+
+
+# --- faults: a run that diverges or fails keeps the finished ones ---------------------------
+
+
+def poison_runs(monkeypatch, poisons):
+    """``poisons`` maps a run number (its data load, counted from 1) to ``("weight", k)``: the
+    k-th training batch (from 1) gets a NaN sample weight, so the loss turns NaN at that step;
+    or ``("images", None)``: every training image is multiplied by NaN, which leaves the loss
+    finite (oneDNN's ReLU turns NaN into 0) but makes the first layer's weights NaN."""
+    import tensorflow as tf
+
+    loads = {"count": 0}
+    real_load = train.load_gtsrb
+
+    def load(*args, **kwargs):
+        data = real_load(*args, **kwargs)
+        loads["count"] += 1
+        kind, bad_step = poisons.get(loads["count"], (None, None))
+        if kind == "images":
+            return dataclasses.replace(data, train=data.train.map(lambda x, y: (x * np.nan, y)))
+        if kind != "weight":
+            return data
+
+        def poison(index, batch):
+            images, labels = batch
+            weight = tf.where(index == bad_step - 1, np.float32(np.nan), np.float32(1.0))
+            return images, labels, tf.fill(tf.shape(labels), weight)
+
+        return dataclasses.replace(data, train=data.train.enumerate().map(poison))
+
+    monkeypatch.setattr(train, "load_gtsrb", load)
+
+
+def test_a_nan_run_fails_alone_and_the_invocation_exits_1(
+    data_dir, tmp_path, monkeypatch, caplog, umask_027
+):
+    # Four runs: the second (exponential) gets a NaN loss in step 2 of epoch 1 (24 training
+    # images / batch 8 = 3 steps per epoch), the third (step) NaN images. Before the fix both
+    # ran to the end and the invocation exited 0 with their numbers in results.csv as results.
+    poison_runs(monkeypatch, {2: ("weight", 2), 3: ("images", None)})
+    out = tmp_path / "out"
+    flags = ["-d", str(data_dir), "-e", "2", "--batch-size", "8", "--output-dir", str(out)]
+    schedules = ["--schedule", "constant", "exponential", "step", "cosine", "--quiet"]
+    with caplog.at_level(logging.INFO, logger="lrlab.train"):
+        status = train.main([*flags, *schedules])
+    assert status == 1
+
+    rows = read_csv(out / "results.csv")
+    assert [row["schedule"] for row in rows] == ["constant", "cosine"]  # the finished runs
+    assert all(np.isfinite(float(row["final_val_accuracy"])) for row in rows)
+    failed = read_csv(out / "failed.csv")
+    assert [(r["schedule"], r["seed"], r["epochs"]) for r in failed] == [
+        ("exponential", "0", "2"),
+        ("step", "0", "2"),
+    ]
+    nan_loss = (
+        "run exponential_seed0 (schedule exponential, seed 0, largest rate 0.001) failed: "
+        "the training loss became nan at epoch 1, step 2 of that epoch"
+    )
+    nan_weights = (
+        "run step_seed0 (schedule step, seed 0, largest rate 0.001) failed: the weights "
+        "convnet/conv1/kernel were not finite at the end of epoch 1"
+    )
+    assert failed[0]["error"].startswith(nan_loss)
+    assert failed[1]["error"].startswith(nan_weights)
+    assert not list(out.glob("exponential_seed0_*")) and not list(out.glob("step_seed0_*"))
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors[0].startswith(nan_loss) and "smaller --learning-rate" in errors[0]
+    assert errors[1].startswith(nan_weights)
+    assert errors[-1].startswith("2 of 4 runs failed (exponential_seed0, step_seed0)")
+    for path in out.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o640, path.name
+
+
+def test_stop_on_non_finite_loss_names_the_validation_loss():
+    # A finite training loss with an infinite val_loss (weights too large for validation).
+    check = train.StopOnNonFinite()
+    check.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    check.model.stop_training = False  # as Model.fit sets it
+    check.on_train_begin()
+    check.on_epoch_begin(2)
+    check.on_train_batch_end(0, {"loss": 1.5})
+    assert check.failure is None and not check.model.stop_training
+    check.on_epoch_end(2, {"loss": 1.5, "val_loss": float("inf")})
+    assert check.failure == "val_loss was inf at the end of epoch 3"
+    assert check.model.stop_training
+
+
+def test_an_error_in_a_later_run_keeps_the_finished_runs(data_dir, tmp_path, monkeypatch):
+    # The second run's figure raises (a fault injected here). Before the fix results.csv was
+    # written only after the last run, so the finished first run was lost too.
+    calls = {"count": 0}
+    real_display = train.display_metrics
+
+    def display(*args, **kwargs):
+        calls["count"] += 1
+        if calls["count"] == 2:
+            raise RuntimeError("injected fault")
+        return real_display(*args, **kwargs)
+
+    monkeypatch.setattr(train, "display_metrics", display)
+    out = tmp_path / "out"
+    flags = ["-d", str(data_dir), "-e", "1", "--batch-size", "8", "--output-dir", str(out)]
+    with pytest.raises(RuntimeError, match="injected fault"):
+        train.main([*flags, "--schedule", "constant", "--seeds", "3", "--quiet"])
+    assert [row["seed"] for row in read_csv(out / "results.csv")] == ["0"]
+    (failed,) = read_csv(out / "failed.csv")
+    assert (failed["seed"], failed["error"]) == ("1", "injected fault")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "constant_seed0_history.csv",
+        "constant_seed0_metrics.png",
+        "failed.csv",
+        "results.csv",
+    ]

@@ -7,9 +7,11 @@ Python <= 3.11, so this script runs in a side environment, from the repository r
     /work/side/tfa/bin/pip install tensorflow-cpu==2.15.1 tensorflow-addons==0.23.0
     /work/side/tfa/bin/python tools/reference_tfa.py
 
-It writes ``tests/reference/tfa_cyclical.json``: the TensorFlow and tensorflow-addons
-versions, and for each case the TFA class, its keyword arguments (a custom ``scale_fn``
-by name and source), the steps, how the step was passed, and the rates in float64
+It writes ``lrlab/reference/tfa_cyclical.json`` (package data of lrlab, read through
+``lrlab.reference.load_reference``; the file is replaced whole, never half-written): the
+TensorFlow and tensorflow-addons versions, and for each case the TFA class, its keyword
+arguments (a custom ``scale_fn`` by name and source), the steps, how the step was passed,
+and the rates in float64
 (every argument given as ``np.float64``) and in float32 (plain Python floats, which TF
 converts to float32, as the original tour did).
 
@@ -35,7 +37,7 @@ warnings.filterwarnings("ignore")  # TFA's end-of-life notice
 import tensorflow as tf  # noqa: E402
 import tensorflow_addons as tfa  # noqa: E402
 
-TARGET = Path(__file__).resolve().parents[1] / "tests" / "reference" / "tfa_cyclical.json"
+TARGET = Path(__file__).resolve().parents[1] / "lrlab" / "reference" / "tfa_cyclical.json"
 
 
 def harmonic_per_cycle(x):
@@ -155,7 +157,9 @@ def main():
         "cases": cases,
     }
     TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(json.dumps(document, indent=1) + "\n")
+    temporary = TARGET.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(document, indent=1) + "\n")
+    temporary.replace(TARGET)
     print(f"wrote {TARGET} ({len(cases)} cases)")
 
 

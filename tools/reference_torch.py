@@ -6,10 +6,12 @@ Run with a Python that has PyTorch (not a dependency of lrlab), from the reposit
     /work/side/torch/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
     /work/side/torch/bin/python tools/reference_torch.py
 
-It writes ``tests/reference/torch_schedulers.json``: the torch version and, for each case,
-the scheduler (and, for ``SequentialLR`` and ``ChainedScheduler``, its children), the
-optimizer's initial rate, the keyword arguments (an ``lr_lambda`` by its source, a key of
-``LR_LAMBDAS``), and ``learning_rates[k]``, the rate of optimizer step k.
+It writes ``lrlab/reference/torch_schedulers.json`` (package data of lrlab, read through
+``lrlab.reference.load_reference``; the file is replaced whole, never half-written): the
+torch version and, for each case, the scheduler (and, for ``SequentialLR`` and
+``ChainedScheduler``, its children), the optimizer's initial rate, the keyword arguments (an
+``lr_lambda`` by its source, a key of ``LR_LAMBDAS``), and ``learning_rates[k]``, the rate
+of optimizer step k.
 
 Protocol, per case: one float64 parameter, ``SGD(lr=..., momentum=0.9)`` (or ``Adam`` where
 the case says so), the scheduler built on it, then
@@ -33,7 +35,7 @@ from pathlib import Path
 import torch
 from torch.optim import lr_scheduler
 
-TARGET = Path(__file__).resolve().parents[1] / "tests" / "reference" / "torch_schedulers.json"
+TARGET = Path(__file__).resolve().parents[1] / "lrlab" / "reference" / "torch_schedulers.json"
 
 # name, scheduler, optimizer rate, keyword arguments, steps, optimizer kind
 CASES = [
@@ -155,7 +157,9 @@ def main():
         "cases": [record(*case) for case in CASES],
     }
     TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(json.dumps(document, indent=1) + "\n")
+    temporary = TARGET.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(document, indent=1) + "\n")
+    temporary.replace(TARGET)
     print(f"wrote {TARGET} ({len(document['cases'])} cases)")
 
 

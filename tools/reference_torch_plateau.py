@@ -1,10 +1,11 @@
-"""Record what PyTorch's schedulers really do, for tests/test_plateau.py and lesson 08.
+"""Record what PyTorch's schedulers really do, for tests/test_plateau.py and lessons 03 and 08.
 
 Run with a Python that has PyTorch (not a dependency of lrlab), from the repository root:
 
     /work/side/torch/bin/python tools/reference_torch_plateau.py
 
-It writes ``tests/reference/torch_plateau.json`` with
+It writes ``lrlab/reference/torch_plateau.json`` (package data of lrlab, read through
+``lrlab.reference.load_reference``; the file is replaced whole, never half-written) with
 
 - ``plateau``: for each case, a metric sequence, the ``ReduceLROnPlateau`` arguments and
   ``get_last_lr()[0]`` after ``scheduler.step(metric)`` at the end of every epoch;
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-TARGET = Path(__file__).resolve().parents[1] / "tests" / "reference" / "torch_plateau.json"
+TARGET = Path(__file__).resolve().parents[1] / "lrlab" / "reference" / "torch_plateau.json"
 
 # The hand-made validation-accuracy sequence of lesson 08 (12 epochs).
 LESSON_ACCURACY = [0.40, 0.55, 0.63, 0.61, 0.66, 0.66, 0.65, 0.68, 0.67, 0.69, 0.69, 0.68]
