@@ -18,7 +18,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab test unit notebooks figures data sync exercises bench execute lint clean \
-        check-shootout colab-check colab-links
+        check-shootout colab-check colab-links probes
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "lrlab needs Python 3.10 to 3.13, found %d.%d: run make PYTHON=python3.12 (or another)" % v)'
@@ -94,6 +94,10 @@ colab-links:
 	@test -n "$(REPOSITORY)" || { \
 	    echo "colab-links needs the fork: make colab-links REPOSITORY=owner/name" >&2; exit 2; }
 	$(PYTHON) tools/colab_links.py "$(REPOSITORY)"
+
+## the adversarial probes of lrlab's public surface: counts by outcome, fails unless all pass
+probes: $(STAMP)
+	$(BIN)/python tools/probes.py --strict
 
 bench: $(STAMP) data
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -37,7 +37,8 @@ evaluated and prints ``claim deferred: ...``.
 
 With the environment variable ``LRLAB_CLAIMS_LOG`` set to a file name, every claim also
 appends one JSON line (statement, kind, holds, margin, numbers) to that file, so the margins
-of a whole run of the series can be collected and compared between machines.
+of a whole run of the series can be collected and compared between machines. A folder there is
+a ValueError, a file that cannot be opened an OSError naming the variable; neither writes.
 """
 
 from __future__ import annotations
@@ -197,12 +198,30 @@ def _settle(claim: Claim, failure: str) -> Claim:
     """Log the claim, then print its line when it holds or raise ClaimFailed with the numbers."""
     log = os.environ.get(LOG_VARIABLE)
     if log:
-        with open(log, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps(asdict(claim)) + "\n")
+        _append_to_log(log, json.dumps(asdict(claim)) + "\n")
     if not claim.holds:
         raise ClaimFailed(f"claim does not hold: {claim.statement} ({claim.test})\n{failure}")
     print(claim.line)
     return claim
+
+
+def _append_to_log(log: str, line: str) -> None:
+    """Append ``line`` to the file ``log`` names, or say that ``LRLAB_CLAIMS_LOG`` is wrong."""
+    if os.path.isdir(log):
+        raise ValueError(
+            f"{LOG_VARIABLE} must name a file to append claims to, got the folder {log!r}: "
+            f"set it to a file path such as {os.path.join(log, 'claims.jsonl')!r}"
+        )
+    try:
+        stream = open(log, "a", encoding="utf-8")
+    except OSError as error:
+        raise OSError(
+            error.errno,
+            f"{LOG_VARIABLE}={log!r} cannot be opened to append claims ({error.strerror}): "
+            "set it to a writable file path in an existing folder, or unset it",
+        ) from error
+    with stream:
+        stream.write(line)
 
 
 def _deferred(statement: str, defer) -> bool:

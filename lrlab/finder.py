@@ -668,6 +668,8 @@ def find_lr(
         start_lr, end_lr, num_steps, mode, batches_per_step, beta, stop_factor, validation_data
     )
     batches = _check_batches_per_step(batches_per_step)
+    if batch_size is not None:
+        batch_size = _positive_integer(batch_size, "batch_size")
     x, y = _split_pair(data)
     _check_finite_epochs(x, batches)
     epochs = num_steps if batches is None else num_steps * batches  # the finder stops the fit

@@ -31,11 +31,16 @@ PyTorch's shields c epochs. Defaults are each library's own.
 Keras keeps its rate in a float32 variable and compares in float32; the Keras
 rule here does the same, so its rates equal those read from a Keras optimizer.
 PyTorch's rule works in float64, like PyTorch's Python floats.
+
+A NaN metric value is kept, as both libraries keep it: every comparison with NaN is
+false, so a NaN epoch counts as an epoch without improvement (and, in the Keras rule,
+a NaN first epoch becomes the best value, which nothing beats afterwards, as in Keras).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,11 +78,13 @@ def keras_reduce_on_plateau(
     ``mode`` is ``"min"`` or ``"max"`` (Keras's ``"auto"`` needs the metric's name:
     choose it yourself). An epoch improves when it beats the best value so far by
     more than the absolute ``min_delta``; the rate is lowered after ``patience``
-    epochs in a row without improvement. See the module docstring for the rule.
+    epochs in a row without improvement. A NaN value never improves (as in Keras).
+    See the module docstring for the rule.
     """
     values, rate = _validated(
         metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr
     )
+    _number("min_delta", min_delta)
     if not min_delta >= 0:
         raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
     float32 = np.float32
@@ -126,15 +133,18 @@ def torch_reduce_on_plateau(
     when it beats ``best * (1 + threshold)`` (``"rel"``, mode ``"max"``) or
     ``best + threshold`` (``"abs"``), mirrored for ``"min"``; the rate is lowered
     when the epochs without improvement exceed ``patience``, unless the change would
-    be at most ``eps``. Checked against PyTorch 2.13 (tools/reference_torch_plateau.py).
+    be at most ``eps``. A NaN value never improves (as in PyTorch). Checked against
+    PyTorch 2.13 (tools/reference_torch_plateau.py).
     """
     values, rate = _validated(
         metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr
     )
     if threshold_mode not in THRESHOLD_MODES:
         raise ValueError(f"threshold_mode must be one of {THRESHOLD_MODES}, got {threshold_mode!r}")
+    _number("threshold", threshold)
     if not threshold >= 0:
         raise ValueError(f"threshold must be >= 0, got {threshold!r}")
+    _number("eps", eps)
     if not eps >= 0:
         raise ValueError(f"eps must be >= 0, got {eps!r}")
     best = -math.inf if mode == "max" else math.inf
@@ -167,21 +177,44 @@ def torch_reduce_on_plateau(
 
 
 def _validated(metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr):
-    """The metric values as a 1-D float64 array and the initial rate, or a ValueError."""
-    values = np.asarray(metric_values, dtype=np.float64)
+    """The metric values as a 1-D float64 array and the initial rate, or a TypeError/ValueError."""
+    if isinstance(metric_values, (str, bytes)):
+        raise TypeError(
+            f"metric_values must be a sequence of numbers (one per epoch), got {metric_values!r}"
+        )
+    try:
+        values = np.asarray(metric_values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"metric_values must be a sequence of numbers (one per epoch), got {metric_values!r}"
+            f" ({error})"
+        ) from None
     if values.ndim != 1:
         raise ValueError(
             f"metric_values must be a 1-D sequence (one value per epoch), got shape {values.shape}"
         )
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    _number("factor", factor)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     for name, count in (("patience", patience), ("cooldown", cooldown)):
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {count!r}")
+    _number("initial_learning_rate", initial_learning_rate)
     if not initial_learning_rate > 0:
         raise ValueError(f"initial_learning_rate must be > 0, got {initial_learning_rate!r}")
+    if not math.isfinite(initial_learning_rate):
+        raise ValueError(
+            f"initial_learning_rate must be a finite number > 0, got {initial_learning_rate!r}"
+        )
+    _number("min_lr", min_lr)
     if not min_lr >= 0:
         raise ValueError(f"min_lr must be >= 0, got {min_lr!r}")
     return values, float(initial_learning_rate)
+
+
+def _number(name: str, value) -> None:
+    """A TypeError naming ``name`` unless ``value`` is a real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")

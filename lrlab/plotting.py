@@ -18,14 +18,17 @@ import numpy as np
 from lrlab.paths import figures_dir
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+# file names are at most 255 bytes; the temporary file adds ".", ".<8 random chars>" and ".png"
+_MAX_NAME = 200
 
 
 def savefig(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
     """Save ``fig`` as ``<folder>/<name>.png`` (default folder: ``figures/``) and return the path.
 
     ``name`` is a stable file stem such as ``"07_metrics_constant"``: lower-case
-    letters, digits, ``_`` and ``-`` (nothing else, not even a trailing newline); a
-    trailing ``.png`` is accepted. Any other name is a ValueError, a non-str a TypeError.
+    letters, digits, ``_`` and ``-`` (nothing else, not even a trailing newline), at most
+    200 characters; a trailing ``.png`` is accepted. Any other name is a ValueError, a non-str
+    a TypeError. A ``folder`` that is an existing file is a NotADirectoryError.
     """
     if not isinstance(name, str):
         raise TypeError(f"figure name must be a str such as '07_metrics_constant', got {name!r}")
@@ -35,8 +38,20 @@ def savefig(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
             f"figure name {name!r} is not allowed: use only lower-case letters a-z, digits, '_' "
             "and '-', starting with a letter or digit (e.g. '07_metrics_constant')"
         )
+    if len(stem) > _MAX_NAME:
+        raise ValueError(
+            f"figure name {name[:40]!r}... is {len(stem)} characters long: the limit is "
+            f"{_MAX_NAME} characters (without '.png'); use a shorter name"
+        )
     target_dir = Path(folder) if folder is not None else figures_dir()
-    target_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        raise NotADirectoryError(
+            f"folder {str(target_dir)!r} is not a folder: it (or a folder above it) is an existing "
+            "file; pass folder= a folder path (it is created if missing) or leave folder=None "
+            "for figures/"
+        ) from error
     target = target_dir / f"{stem}.png"
     handle, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".png", dir=target_dir)
     os.close(handle)
@@ -63,9 +78,7 @@ def learning_rate_curve(schedule, steps) -> np.ndarray:
     A vectorised call is tried first; schedules that only accept a scalar step
     (Keras's warm-up ``CosineDecay`` uses a conditional) are evaluated step by step.
     """
-    steps = np.arange(steps) if np.isscalar(steps) else np.asarray(steps)
-    if steps.ndim != 1 or steps.size == 0:
-        raise ValueError(f"steps must be a positive int or a 1-D sequence of steps, got {steps!r}")
+    steps = _steps_array(steps)
     try:
         values = np.asarray(_to_numpy(schedule(steps)), dtype=np.float64)
         if values.shape == steps.shape:
@@ -73,6 +86,33 @@ def learning_rate_curve(schedule, steps) -> np.ndarray:
     except Exception:  # scalar-only schedule: fall back to one call per step
         pass
     return np.array([float(_to_numpy(schedule(int(s)))) for s in steps], dtype=np.float64)
+
+
+def _steps_array(steps) -> np.ndarray:
+    """``steps`` as a 1-D array: an int n >= 1 means 0..n-1; a sequence is taken as it is."""
+    if isinstance(steps, (str, bytes)):
+        raise TypeError(
+            f"steps must be a positive int or a 1-D sequence of steps, got the "
+            f"{type(steps).__name__} {steps!r}: pass a number (e.g. 10), not text"
+        )
+    if np.isscalar(steps):
+        if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)):
+            raise TypeError(
+                f"steps must be a positive int (the number of steps) or a 1-D sequence of "
+                f"steps, got {steps!r} (a {type(steps).__name__})"
+            )
+        if steps < 1:
+            raise ValueError(
+                f"steps must be a positive int or a 1-D sequence of steps, got {steps!r}"
+            )
+        return np.arange(steps)
+    array = np.asarray(steps)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"steps must be a positive int or a 1-D sequence of steps, got {steps!r} "
+            f"(shape {array.shape})"
+        )
+    return array
 
 
 def _to_numpy(value):
@@ -92,7 +132,7 @@ def plot_schedules(
     items = list(schedules.items()) if isinstance(schedules, Mapping) else list(schedules)
     if not items:
         raise ValueError("plot_schedules needs at least one schedule")
-    xs = np.arange(steps) if np.isscalar(steps) else np.asarray(steps)
+    xs = _steps_array(steps)
     fig, (linear, log) = plt.subplots(1, 2, figsize=(12, 4))
     for label, schedule in items:
         values = learning_rate_curve(schedule, xs)

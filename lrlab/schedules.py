@@ -1372,6 +1372,21 @@ def _torch_multiplicative(lr_lambda, base):
     return learning_rate
 
 
+class _TorchArguments(dict):
+    """The arguments of one torch scheduler; a missing one is a clear ValueError."""
+
+    def __init__(self, scheduler, arguments):
+        super().__init__(arguments)
+        self._scheduler = scheduler
+
+    def __missing__(self, key):
+        given = ", ".join(repr(k) for k in self) or "none"
+        raise ValueError(
+            f"torch_equivalent({self._scheduler!r}) needs the argument {key!r} in arguments "
+            f"(given: {given}); pass it by its torch name, e.g. {{{key!r}: ...}}"
+        )
+
+
 def torch_equivalent(scheduler: str, learning_rate, arguments: dict):
     """The Keras or lrlab schedule (or function of the step) equal to a PyTorch scheduler.
 
@@ -1385,8 +1400,16 @@ def torch_equivalent(scheduler: str, learning_rate, arguments: dict):
     Pass ``np.float64`` values for float64 parity. ``ReduceLROnPlateau`` is a rule on a
     metric, not a function of the step: see ``lrlab.plateau``.
     """
+    from collections.abc import Mapping
+
+    if not isinstance(arguments, Mapping):
+        raise TypeError(
+            f"torch_equivalent({scheduler!r}): arguments must be a dict of the scheduler's "
+            f"constructor arguments by their torch names (e.g. {{'step_size': 3, 'gamma': 0.5}}), "
+            f"got {arguments!r} (a {type(arguments).__name__})"
+        )
     base = learning_rate
-    args = arguments
+    args = _TorchArguments(scheduler, arguments)
     if scheduler == "StepLR":
         return _KERAS_SCHEDULES.ExponentialDecay(
             base, args["step_size"], args["gamma"], staircase=True
@@ -1423,6 +1446,11 @@ def torch_equivalent(scheduler: str, learning_rate, arguments: dict):
             "triangular": TriangularCyclicalLearningRate,
             "triangular2": Triangular2CyclicalLearningRate,
         }
+        if args["mode"] not in modes:
+            raise ValueError(
+                f"torch_equivalent('CyclicLR'): mode must be one of 'triangular', 'triangular2', "
+                f"'exp_range'; got {args['mode']!r}"
+            )
         return modes[args["mode"]](*bounds)
     if scheduler == "OneCycleLR":
         options = ("pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase")

@@ -45,6 +45,17 @@ def _as_float_vector(value, name: str, length: int | None = None) -> np.ndarray:
     return array
 
 
+def _finite(array: np.ndarray, name: str) -> np.ndarray:
+    """``array``, or a ValueError naming ``name`` and its non-finite entries."""
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(
+            f"{name} must contain only finite values, got {array[bad].tolist()} at index "
+            f"{bad.tolist()} of {array.tolist()}"
+        )
+    return array
+
+
 def add_bias(features) -> np.ndarray:
     """``features`` (n, d) with a last column of ones appended (n, d + 1), so w[-1] is the bias."""
     features = _as_float_matrix(features, "features")
@@ -565,7 +576,7 @@ def train(
     if progress is not None:
         progress = _flag(progress, "progress")
 
-    params = _as_float_vector(initial_params, "initial_params").copy()
+    params = _finite(_as_float_vector(initial_params, "initial_params"), "initial_params").copy()
     batches = _mini_batches(num_examples, batch_size, seed) if batch_size else None
     optimizer.reset()
     history = {"params": [params], "grads": [], "losses": [], "learning_rates": [], "rates": []}
@@ -601,7 +612,8 @@ def keras_trajectory(keras_optimizer, loss, initial_params, steps: int) -> np.nd
     import keras
 
     steps = _positive_int(steps, "steps")
-    variable = keras.Variable(_as_float_vector(initial_params, "initial_params"), dtype="float64")
+    params = _finite(_as_float_vector(initial_params, "initial_params"), "initial_params")
+    variable = keras.Variable(params, dtype="float64")
     visited = [keras.ops.convert_to_numpy(variable)]
     for _ in range(steps):
         grads = keras.ops.convert_to_tensor(loss.grad(visited[-1]), dtype="float64")

@@ -694,10 +694,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--schedule lists {', '.join(repeated)} more than once; name each once")
     peaks = dict(args.peak)
     if len(peaks) < len(args.peak):
-        parser.error("--peak gives one schedule more than one rate")
+        names = [name for name, _ in args.peak]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        parser.error(
+            f"--peak gives {', '.join(twice)} more than one rate: give each schedule at most "
+            "one NAME=RATE"
+        )
     unused = sorted(set(peaks) - set(args.schedule))
     if unused:
-        parser.error(f"--peak names {', '.join(unused)}, which --schedule does not run")
+        parser.error(
+            f"--peak names {', '.join(unused)}, which --schedule does not run; the schedules "
+            f"run are {', '.join(args.schedule)}, and --peak must name one of them (or add "
+            f"{unused[0]} to --schedule)"
+        )
     seeds = range(args.seeds) if args.seeds else [args.seed]
     problem = _check_runs(args, seeds) or _check_output_dir(args.output_dir, args.data_dir)
     if problem:

@@ -269,3 +269,35 @@ def test_learning_rate_logger_under_mixed_float16(mixed_float16):
     history = fit(StepDecay(0.1, 0.5, 4), [LearningRateLogger()])
     expected = [0.1 * 0.5**epoch for epoch in range(EPOCHS)]
     np.testing.assert_allclose(history.history["lr"], expected, rtol=1e-6)
+
+
+# --- round 2: argument types (found by tools/probes.py) ------------------------------------------
+
+
+@pytest.mark.parametrize("per_batch", ["no", 1, None])
+def test_learning_rate_logger_requires_a_bool_per_batch(per_batch):
+    # Input: LearningRateLogger(per_batch=<not a bool>). Expected: TypeError naming per_batch and
+    # the value. Failed before: bool('no') is True, so 'no' silently logged every batch.
+    with pytest.raises(TypeError, match=f"per_batch must be True or False, got {per_batch!r}"):
+        LearningRateLogger(per_batch=per_batch)
+
+
+def test_learning_rate_logger_takes_a_numpy_bool():
+    # Input: per_batch=np.bool_(True). Expected: accepted, stored as the Python bool True.
+    assert LearningRateLogger(per_batch=np.bool_(True)).per_batch is True
+
+
+@pytest.mark.parametrize("argument", ["base_momentum", "max_momentum"])
+@pytest.mark.parametrize("value", [None, object()])
+def test_one_cycle_momentum_names_a_momentum_that_is_not_a_number(argument, value):
+    # Input: OneCycleMomentum(OneCycle(0.1, 10), <argument>=None or an object). Expected:
+    # TypeError naming the argument, the value and what is allowed ([0, 1)). Failed before for
+    # None: float()'s "float() argument must be a string or a real number, not 'NoneType'".
+    with pytest.raises(TypeError, match=rf"{argument} must be a number in \[0, 1\).*got "):
+        OneCycleMomentum(OneCycle(0.1, 10), **{argument: value})
+
+
+def test_one_cycle_momentum_still_takes_numpy_numbers():
+    # Input: base_momentum=np.float32(0.85), max_momentum=np.float64(0.95). Expected: accepted.
+    callback = OneCycleMomentum(OneCycle(0.1, 10), np.float32(0.85), np.float64(0.95))
+    assert callback.max_momentum == 0.95

@@ -187,3 +187,25 @@ def test_a_claim_as_a_cells_last_value_displays_nothing_more():
 
     claim = claims.every_pair([0.8], [0.7], statement="a above b")
     assert DisplayFormatter().format(claim) == ({}, {})
+
+
+# Round 2 (issue 11 probe): LRLAB_CLAIMS_LOG naming a folder raised a bare IsADirectoryError.
+def test_a_folder_as_the_log_is_a_clear_error_and_writes_nothing(tmp_path, monkeypatch):
+    # Input: LRLAB_CLAIMS_LOG=<an empty folder>, a claim that holds. Expected: ValueError naming
+    # the variable and the folder and asking for a file path; the folder stays empty.
+    monkeypatch.setenv(claims.LOG_VARIABLE, str(tmp_path))
+    with pytest.raises(ValueError, match=r"LRLAB_CLAIMS_LOG must name a file .*folder") as raised:
+        claims.every_pair([0.8], [0.7], statement="a above b")
+    assert str(tmp_path) in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_log_in_a_missing_folder_names_the_variable(tmp_path, monkeypatch):
+    # Input: LRLAB_CLAIMS_LOG=<missing folder>/claims.jsonl. Expected: OSError (FileNotFoundError's
+    # errno) naming the variable and the path; nothing is created.
+    log = tmp_path / "missing" / "claims.jsonl"
+    monkeypatch.setenv(claims.LOG_VARIABLE, str(log))
+    with pytest.raises(OSError, match="LRLAB_CLAIMS_LOG=.*cannot be opened") as raised:
+        claims.every_pair([0.8], [0.7], statement="a above b")
+    assert str(log) in str(raised.value)
+    assert not (tmp_path / "missing").exists()

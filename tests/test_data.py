@@ -344,6 +344,12 @@ def test_bad_arguments_are_rejected(tmp_path):
         load_arrays(root, image_size=0)
     with pytest.raises(ValueError, match=r"validation_split must be in \[0, 1\), got 1.0"):
         split_train_validation([0, 0], 1.0)
+    # round 2: a string (or bool) is a TypeError naming the argument and what is allowed
+    # (before: a raw "'<=' not supported" comparison error)
+    with pytest.raises(TypeError, match=r"validation_split must be a number in \[0, 1\).*'0.2'"):
+        load_gtsrb(root, validation_split="0.2")
+    with pytest.raises(TypeError, match=r"validation_split must be a number.*True"):
+        split_train_validation([0, 0], True)
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         load_gtsrb(root, batch_size=0)
     bare = make_class_folders(tmp_path / "frames", {0: 2})

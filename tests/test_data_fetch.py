@@ -531,3 +531,66 @@ def test_a_previous_dest_left_by_a_killed_force_is_put_back(tmp_path, capsys):
     dest = fetch(tmp_path / "data" / "gtsrb-tiny", source=make_official(tmp_path / "s", {1: [0]}))
     assert "putting back" in capsys.readouterr().out
     assert tree(dest) == before and not old.exists()
+
+
+# ------------------------------------------------- round 2 (probes): broken sources, --force
+
+
+@pytest.mark.parametrize("fault", ["truncated to 40 bytes", "missing"])
+def test_a_broken_image_past_the_first_is_named_in_the_source(tmp_path, capsys, fault):
+    # input: an official-layout source whose class-1 image 00001_00001.ppm (not the first image,
+    # which was all validation decoded before) is cut to 40 bytes or deleted (its csv line
+    # kept). Expected: exit 1, the error names the SOURCE's file (not the .partial copy) and says
+    # what to do; no dest, no .partial, nothing marked .complete. Failed before: the truncated
+    # image gave exit 0 and .complete; the missing one was named under the .partial copy.
+    source = make_official(tmp_path / "source", {0: [0], 1: [0, 1]})
+    bad = source / "Final_Training" / "Images" / "00001" / "00001_00001.ppm"
+    if fault == "missing":
+        bad.unlink()
+    else:
+        bad.write_bytes(bad.read_bytes()[:40])
+    dest = tmp_path / "data" / "gtsrb"
+    assert data.main(["fetch", "--dest", str(dest), "--source", str(source)]) == 1
+    error = capsys.readouterr().err
+    assert str(bad) in error and ".partial" not in error
+    assert f"replace or remove that file in {source}" in error
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_validate_gtsrb_decode_all_finds_a_truncated_image(tmp_path):
+    # input: a class-folder layout whose second image of class 0 is cut to 40 bytes.
+    # Expected: validate_gtsrb passes by default (it decodes the first image only) and raises
+    # ValueError naming the file with decode_all=True.
+    root = make_class_folders(tmp_path / "gtsrb" / "train", {0: 3}).parent
+    bad = sorted((root / "train" / "00000").glob("*.png"))[1]
+    bad.write_bytes(bad.read_bytes()[:40])
+    assert data.validate_gtsrb(root).startswith("class-folder layout")
+    with pytest.raises(ValueError, match=rf"cannot decode image .*{bad.name}"):
+        data.validate_gtsrb(root, decode_all=True)
+
+
+def test_force_moves_a_folder_lrlab_did_not_write_aside(tmp_path, capsys):
+    # input: `fetch --dest mine --source gtsrb --force` where mine/ holds only the user's
+    # notes.txt (no .complete). Expected (issue 10 + round 2): mine/ becomes the fetched data and
+    # the user's folder is renamed, intact, to a sibling mine.replaced-<timestamp>, printed.
+    # Failed before: notes.txt was deleted.
+    source = make_official(tmp_path / "gtsrb", {0: [0]})
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my thesis notes")
+    assert data.main(["fetch", "--dest", str(mine), "--source", str(source), "--force"]) == 0
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("mine.replaced-")]
+    assert len(aside) == 1 and (aside[0] / "notes.txt").read_text() == "my thesis notes"
+    assert str(aside[0]) in capsys.readouterr().out
+    assert (mine / ".complete").is_file() and not (mine / "notes.txt").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_force_replaces_a_folder_lrlab_wrote_without_a_copy(tmp_path):
+    # input: dest fetched by lrlab (.complete), fetched again with --force from another source.
+    # Expected: replaced in place as before, with no <dest>.replaced-* sibling and no leftovers.
+    dest = fetch(tmp_path / "gtsrb-tiny", source=make_official(tmp_path / "a", {0: [0]}))
+    fetch(dest, source=make_official(tmp_path / "b", {1: [0]}), force=True)
+    assert {r.label for r in list_images(dest)} == {1}
+    assert [p for p in tmp_path.iterdir() if ".replaced-" in p.name] == []
+    assert leftovers(tmp_path) == []

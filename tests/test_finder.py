@@ -655,3 +655,27 @@ def test_find_lr_under_mixed_float16_names_the_inner_optimizer_of_a_schedule(mix
         TypeError, match=r"this SGD \(inside the LossScaleOptimizer.*ExponentialDecay.*SGD\("
     ):
         find_lr(model, ordered_dataset(), 1e-4, 1.0, 5)
+
+
+# --- round 2: find_lr's batch_size (found by tools/probes.py) ----------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [0, -4, 2.5, "16", True])
+def test_find_lr_rejects_a_batch_size_that_is_not_a_positive_integer(batch_size):
+    # Input: find_lr(model, (x, y), batch_size=<value>). Expected: ValueError naming batch_size
+    # and the value, raised before any training (the weights stay as built). Failed before for
+    # 0: Keras accepted batch_size=0 and the range test ran (a RangeTestResult came back).
+    model = classifier(keras.optimizers.SGD(0.01))
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=f"batch_size must be an integer >= 1, got {batch_size!r}"):
+        find_lr(model, features_and_labels(), 1e-4, 1.0, 5, batch_size=batch_size)
+    for old, new in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_find_lr_accepts_a_numpy_integer_batch_size():
+    # Input: batch_size=np.int64(16) with 5 steps. Expected: 5 recorded rates (an integer of
+    # NumPy is an integer too; the check must not reject it).
+    model = classifier(keras.optimizers.SGD(0.01))
+    result = find_lr(model, features_and_labels(), 1e-4, 1.0, 5, batch_size=np.int64(16))
+    assert len(result.learning_rates) == 5

@@ -217,3 +217,61 @@ def test_the_lesson_08_check_agrees_with_the_keras_rule(capsys):
     assert checks.check_plateau_reductions(keras_rule)
     assert not checks.check_plateau_reductions(torch_style)
     assert "not right yet: plateau_reductions" in capsys.readouterr().out
+
+
+# Round 2 (issue 11 probes): these inputs failed before with a raw numpy/str comparison error
+# (TypeError/ValueError without the argument's name) or returned inf rates (lr=inf).
+@pytest.mark.parametrize("rule", [keras_reduce_on_plateau, torch_reduce_on_plateau])
+@pytest.mark.parametrize(
+    "values, rate, kwargs, error, message",
+    [
+        # initial rate inf or nan: expected ValueError naming initial_learning_rate and the value
+        ([1.0], float("inf"), {}, ValueError, r"initial_learning_rate must be a finite.*inf"),
+        ([1.0], float("nan"), {}, ValueError, r"initial_learning_rate must be > 0, got nan"),
+        # a string where a number belongs: expected TypeError naming the argument and the value
+        ([1.0], "abc", {}, TypeError, r"initial_learning_rate must be a number, got 'abc'"),
+        ([1.0], 0.1, {"factor": "0.5"}, TypeError, r"factor must be a number, got '0.5'"),
+        ([1.0], 0.1, {"min_lr": "0"}, TypeError, r"min_lr must be a number, got '0'"),
+        # metric values that are not numbers: expected TypeError naming metric_values
+        ("abc", 0.1, {}, TypeError, r"metric_values must be a sequence of numbers.*'abc'"),
+        ([1.0, "x"], 0.1, {}, TypeError, r"metric_values must be a sequence of numbers"),
+    ],
+)
+def test_non_finite_rates_and_non_numbers_are_named(rule, values, rate, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        rule(values, rate, **kwargs)
+
+
+def test_rule_specific_numbers_must_be_numbers():
+    # min_delta (Keras) and threshold / eps (PyTorch) given as strings: TypeError naming each
+    with pytest.raises(TypeError, match="min_delta must be a number, got '0'"):
+        keras_reduce_on_plateau([1.0], 0.1, min_delta="0")
+    with pytest.raises(TypeError, match="threshold must be a number, got '0'"):
+        torch_reduce_on_plateau([1.0], 0.1, threshold="0")
+    with pytest.raises(TypeError, match="eps must be a number, got '0'"):
+        torch_reduce_on_plateau([1.0], 0.1, eps="0")
+
+
+def test_a_nan_metric_counts_as_no_improvement_like_keras():
+    # Input: val_loss 1.0, nan, nan, patience 2, factor 0.5. Expected (documented behaviour):
+    # NaN never improves (every comparison with NaN is false), so epochs 2 and 3 are bad and
+    # Keras lowers the rate at the end of epoch 3: [0.1, 0.1, 0.1, 0.05]. The real Keras
+    # callback, driven with the same logs, is the reference.
+    values = [1.0, float("nan"), float("nan")]
+    ours = keras_reduce_on_plateau(values, 0.1, factor=0.5, patience=2)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    callback = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2)
+    callback.set_model(model)
+    callback.on_train_begin()
+    seen = [float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))]
+    for epoch, value in enumerate(values):
+        callback.on_epoch_end(epoch, {"val_loss": value})
+        seen.append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+    np.testing.assert_allclose(ours.learning_rates, seen)
+    np.testing.assert_allclose(ours.learning_rates, [0.1, 0.1, 0.1, 0.05], rtol=1e-6)
+    assert ours.reductions == (3,)
+    # PyTorch's rule (patience 1: lowers after 2 bad epochs): the same rates, also at epoch 3
+    theirs = torch_reduce_on_plateau(values, 0.1, factor=0.5, patience=1)
+    np.testing.assert_allclose(theirs.learning_rates, [0.1, 0.1, 0.1, 0.05])
+    assert theirs.reductions == (3,)

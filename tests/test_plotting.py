@@ -190,3 +190,69 @@ def test_savefig_rejects_a_name_that_is_not_a_str(tmp_path, name):
     with pytest.raises(TypeError, match=f"figure name must be a str.*got {name!r}"):
         savefig(fig, name, folder=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- round 2: learning_rate_curve's steps and savefig's name length and folder (tools/probes.py)
+
+
+@pytest.mark.parametrize(
+    ("steps", "error", "message"),
+    [
+        # failed before: 2.5 returned the rates of steps 0, 1, 2 (np.arange(2.5))
+        (2.5, TypeError, r"steps must be a positive int .*got 2\.5 \(a float\)"),
+        # a whole float is no int either (numpy 2 shows it as np.float64(3.0))
+        (np.float64(3.0), TypeError, r"got (np\.float64\()?3\.0\)? \(a float64\)"),
+        (True, TypeError, r"got True \(a bool\)"),
+        # failed before: 0 and -3 said "got array([], dtype=int64)", not the value given
+        (0, ValueError, r"steps must be a positive int or a 1-D sequence of steps, got 0$"),
+        (-3, ValueError, r"got -3$"),
+        # failed before: numpy's "arange() not supported for inputs with DType StrDType"
+        ("10", TypeError, r"steps must be .*got the str '10': pass a number"),
+        ([[1, 2]], ValueError, r"got \[\[1, 2\]\] \(shape \(1, 2\)\)"),
+        ([], ValueError, r"got \[\] \(shape \(0,\)\)"),
+    ],
+)
+def test_learning_rate_curve_names_a_bad_steps_value(steps, error, message):
+    # Input: learning_rate_curve(a constant rate, steps). Expected: the error and message above.
+    with pytest.raises(error, match=message):
+        learning_rate_curve(lambda step: 0.1, steps)
+
+
+def test_plot_schedules_checks_steps_like_learning_rate_curve():
+    # Input: plot_schedules({...}, 2.5). Expected: the same TypeError (before: it drew steps 0-2).
+    with pytest.raises(TypeError, match=r"got 2\.5 \(a float\)"):
+        plot_schedules({"constant": lambda step: 0.1}, 2.5)
+
+
+def test_learning_rate_curve_still_takes_an_int_and_a_sequence():
+    # Input: int 3 and the list [0, 4]. Expected: rates of steps 0, 1, 2 and of steps 0, 4 of
+    # the function 0.1 * step (values computed by hand).
+    np.testing.assert_allclose(learning_rate_curve(lambda s: 0.1 * s, 3), [0.0, 0.1, 0.2])
+    np.testing.assert_allclose(learning_rate_curve(lambda s: 0.1 * s, [0, 4]), [0.0, 0.4])
+    np.testing.assert_allclose(learning_rate_curve(lambda s: 0.1 * s, np.int64(2)), [0.0, 0.1])
+
+
+def test_savefig_limits_the_name_length_and_says_the_limit(tmp_path):
+    # Input: a 300-character name. Expected: ValueError giving the length and the limit (200),
+    # nothing written. Failed before: OSError [Errno 36] File name too long from mkstemp.
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="is 300 characters long: the limit is 200 characters"):
+        savefig(fig, "x" * 300, folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    # the limit itself is allowed: 200 characters (plus ".png") makes a file
+    assert savefig(fig, "x" * 200, folder=tmp_path).name == "x" * 200 + ".png"
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_savefig_into_a_folder_that_is_a_file_says_so(tmp_path, below):
+    # Input: folder= an existing file ("afile"), or a folder below it ("afile/sub"). Expected:
+    # NotADirectoryError naming the folder, saying it is a file and what to pass; the file keeps
+    # its contents. Failed before: a bare FileExistsError / NotADirectoryError from mkdir.
+    afile = tmp_path / "afile"
+    afile.write_text("user data")
+    folder = afile / below if below else afile
+    fig, _ = plt.subplots()
+    with pytest.raises(NotADirectoryError, match=r"is not a folder: .*existing file; pass folder="):
+        savefig(fig, "fig", folder=folder)
+    assert afile.read_text() == "user data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

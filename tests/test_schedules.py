@@ -845,3 +845,63 @@ def test_name_none_means_the_class_name_and_bad_names_are_refused_at_constructio
         OneCycle(0.1, 10, name="a/b")
     with pytest.raises(TypeError, match="name must be a str.*got 5"):
         LinearRamp(0.0, 0.1, 5, name=5)
+
+
+# --- round 2: torch_equivalent's arguments (found by tools/probes.py) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "arguments", "message"),
+    [
+        # failed before: KeyError: 'step_size'
+        ("StepLR", {"gamma": 0.5}, r"torch_equivalent\('StepLR'\) needs the argument 'step_size'"
+         r" in arguments \(given: 'gamma'\)"),
+        ("OneCycleLR", {}, r"torch_equivalent\('OneCycleLR'\) needs the argument 'max_lr'.*"
+         r"given: none"),
+        # a child of SequentialLR is checked the same way, named by its own scheduler
+        ("SequentialLR", {"schedulers": [("ExponentialLR", {})], "milestones": []},
+         r"torch_equivalent\('ExponentialLR'\) needs the argument 'gamma'"),
+    ],
+)
+def test_torch_equivalent_names_a_missing_argument(scheduler, arguments, message):
+    # Input: a scheduler without one of the arguments it needs. Expected: ValueError naming the
+    # scheduler and the missing argument (and the ones given).
+    with pytest.raises(ValueError, match=message):
+        torch_equivalent(scheduler, 0.1, arguments)
+
+
+def test_torch_equivalent_names_a_bad_cyclic_mode():
+    # Input: CyclicLR with mode 'triangle'. Expected: ValueError naming CyclicLR, the value and
+    # the three modes torch has. Failed before: KeyError: 'triangle'.
+    arguments = {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 5, "mode": "triangle"}
+    with pytest.raises(
+        ValueError,
+        match=r"'CyclicLR'\): mode must be one of 'triangular', 'triangular2', 'exp_range'; "
+        r"got 'triangle'",
+    ):
+        torch_equivalent("CyclicLR", 0.1, arguments)
+
+
+@pytest.mark.parametrize("arguments", [[("step_size", 3), ("gamma", 0.5)], None, "step_size=3"])
+def test_torch_equivalent_requires_a_dict_of_arguments(arguments):
+    # Input: arguments as a list of pairs, None or a str. Expected: TypeError naming StepLR and
+    # `arguments` and saying a dict is needed. Failed before (list): "list indices must be
+    # integers or slices, not str".
+    with pytest.raises(
+        TypeError, match=r"torch_equivalent\('StepLR'\): arguments must be a dict .*got "
+    ):
+        torch_equivalent("StepLR", 0.1, arguments)
+
+
+def test_torch_equivalent_still_matches_step_lr_given_a_mapping():
+    # Input: StepLR(step_size=3, gamma=0.5) on 0.1, arguments as a read-only mapping. Expected:
+    # torch's rule 0.1 * 0.5 ** (k // 3) at steps 0..6 (the StepLR formula in torch's docs).
+    import types as _types
+
+    schedule = torch_equivalent(
+        "StepLR", F64(0.1), _types.MappingProxyType({"step_size": 3, "gamma": F64(0.5)})
+    )
+    steps = np.arange(7)
+    np.testing.assert_allclose(
+        [float(schedule(int(k))) for k in steps], 0.1 * 0.5 ** (steps // 3), rtol=1e-12
+    )

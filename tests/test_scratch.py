@@ -532,3 +532,20 @@ def test_train_rejects_a_batch_larger_than_the_data(regression_data):
             steps=1,
             batch_size=41,
         )
+
+
+# Round 2 (issue 11 probe): NaN or inf in initial_params returned an all-NaN trajectory before.
+@pytest.mark.parametrize(
+    "initial, shown",
+    [
+        ([float("nan"), 1.0], r"\[nan\] at index \[0\]"),
+        ([1.0, float("inf")], r"\[inf\] at index \[1\]"),
+    ],
+)
+def test_train_rejects_non_finite_initial_params(initial, shown):
+    # Input: Quadratic valley from a start with one non-finite entry. Expected: ValueError
+    # naming initial_params, the bad value and its index, before any step is taken.
+    with pytest.raises(
+        ValueError, match=rf"initial_params must contain only finite values.*{shown}"
+    ):
+        scratch.train(scratch.Quadratic(VALLEY), scratch.SGD(0.1), initial, steps=3)

@@ -222,7 +222,7 @@ def test_bad_flags_are_argparse_errors(data_dir, capsys, flags, message):
         (["--peak", "wsd=0.01"], "--peak names wsd, which --schedule does not run"),
         (
             ["--peak", "constant=0.01", "--peak", "constant=0.02"],
-            "--peak gives one schedule more than one rate",
+            "--peak gives constant more than one rate",
         ),
     ],
 )
@@ -231,6 +231,33 @@ def test_bad_peaks_are_argparse_errors(data_dir, capsys, flags, message):
         train.main(["-d", str(data_dir), "--schedule", "constant", *flags])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# Round 2 (probes): input `--schedule constant one_cycle --peak cosine=0.01`; expected exit 2
+# and an error that lists the schedules run and says --peak names one of them (before: only
+# "which --schedule does not run", no hint). Input `--peak constant=0.1 constant=0.2` (one
+# flag, two values); expected exit 2 naming `constant` (before: "one schedule").
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (
+            ["--schedule", "constant", "one_cycle", "--peak", "cosine=0.01"],
+            ["--peak names cosine", "the schedules run are constant, one_cycle",
+             "--peak must name one of them"],
+        ),
+        (
+            ["--schedule", "constant", "--peak", "constant=0.1", "constant=0.2"],
+            ["--peak gives constant more than one rate", "at most one NAME=RATE"],
+        ),
+    ],
+)
+def test_peak_errors_name_the_schedule_and_the_fix(data_dir, capsys, flags, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["-d", str(data_dir), *flags])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    for part in expected:
+        assert part in error
 
 
 def test_missing_data_dir_suggests_the_fetch_command(tmp_path, capsys):

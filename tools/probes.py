@@ -2379,7 +2379,6 @@ def plateau_probes() -> list[Probe]:
             ("lr=inf", (1.0,), float("inf"), {}, (ValueError,), ("initial_learning_rate", "inf")),
             ("values=2-D", [[1.0, 2.0]], 0.1, {}, (ValueError,), ("metric_values",)),
             ("values='abc'", "abc", 0.1, {}, (TypeError, ValueError), ("metric_values", "abc")),
-            ("values=[nan]", (1.0, float("nan")), 0.1, {}, (ValueError,), ("metric_values", "nan")),
             ("min_lr=-1", (1.0,), 0.1, dict(min_lr=-1.0), (ValueError,), ("min_lr", "-1")),
         ]:
             add(
@@ -2391,10 +2390,6 @@ def plateau_probes() -> list[Probe]:
                     rule(which, values, lr, **kwargs),
                     errors,
                     mentions,
-                    debatable="a NaN metric: Keras and torch treat it as 'no improvement', so "
-                    "following them is defensible"
-                    if label == "values=[nan]"
-                    else "",
                 )
             )
 
@@ -2423,6 +2418,19 @@ def plateau_probes() -> list[Probe]:
             check=rates_are([0.1, 0.1, 0.1, 0.05], (3,)),
         )
     )
+    # A NaN metric is "no improvement" in both rules, as in Keras 3's callback and PyTorch
+    # (a comparison with NaN is False); default patience 10: no reduction in 2 epochs.
+    for which in ("keras", "torch"):
+        add(
+            Probe(
+                "plateau",
+                f"{which}.values=[nan]",
+                f"{which}_reduce_on_plateau([1.0, nan], 0.1)",
+                "ok",
+                rule(which, (1.0, float("nan")), 0.1),
+                check=rates_are([0.1, 0.1, 0.1], ()),
+            )
+        )
     # torch's rule: lowers when bad epochs exceed patience: 2 bad epochs > patience 1 at epoch 3
     add(
         Probe(
@@ -3450,6 +3458,24 @@ def data_probes() -> list[Probe]:
         (ctx.tmp / "mine" / "notes.txt").write_text("my thesis notes")
         ctx.keep(ctx.tmp / "mine" / "notes.txt")
 
+    def user_folder_moved(ctx):
+        copy_official(ctx)
+        (ctx.tmp / "mine").mkdir()
+        (ctx.tmp / "mine" / "notes.txt").write_text("my thesis notes")
+
+    def moved_aside(result, ctx):
+        # --force on a folder lrlab did not write: the new data takes its place, and the
+        # user's folder is moved, intact, to mine.replaced-<time>, which the output names.
+        aside = sorted(ctx.tmp.glob("mine.replaced-*"))
+        if len(aside) != 1:
+            return "lost", f"expected one mine.replaced-* folder, found {[a.name for a in aside]}"
+        notes = aside[0] / "notes.txt"
+        if not notes.is_file() or notes.read_text() != "my thesis notes":
+            return "lost", f"{notes.relative_to(ctx.tmp)} is missing or changed"
+        if aside[0].name not in result.text:
+            return "silent wrong", f"the output does not name {aside[0].name}"
+        return complete_dest("mine", images=None)(result, ctx)
+
     def user_file(ctx):
         copy_official(ctx)
         (ctx.tmp / "notes.txt").write_text("my thesis notes")
@@ -3479,11 +3505,9 @@ def data_probes() -> list[Probe]:
             "fetch.dest=user-folder--force",
             "fetch --dest mine --source gtsrb --force, mine/ holds the user's notes.txt (no "
             "lrlab marker)",
-            "error",
-            fetch_cli("--dest", "mine", "--source", "gtsrb", "--force", setup=user_folder),
-            check=cli_error("mine"),
-            debatable="--force asks for replacement; refusing a folder lrlab did not write "
-            "follows the issue's 'no data deleted that lrlab did not write'",
+            "ok",
+            fetch_cli("--dest", "mine", "--source", "gtsrb", "--force", setup=user_folder_moved),
+            check=cli_ok(moved_aside),
         )
     )
     add(
