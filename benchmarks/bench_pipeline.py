@@ -8,8 +8,9 @@
 - lrlab: ``lrlab.data.load_gtsrb(validation_split=0.2)``: decoded once into memory,
   then ``cache`` + per-epoch ``shuffle`` + ``batch`` + ``prefetch``.
 
-Both read the same folder (``../shared/data/gtsrb-small/train`` beside the checkout,
-4300 PNGs, 80% kept for training); the decoding of lrlab's single pass is reported
+Both read the same folder (``data/gtsrb-small/train``, made by
+``python -m lrlab.data fetch --subset small --dest data/gtsrb-small``, 4300 PNGs, 80% kept for
+training); the decoding of lrlab's single pass is reported
 on its own. Timed: pure input (every batch of epochs 2..N pulled on the CPU), then
 ``model.fit`` of the lessons' ConvNet (epochs 2..M); the pipelines take turns epoch by
 epoch and the fastest epoch of each counts. Goal: lrlab at least 3x faster
@@ -30,7 +31,7 @@ from pathlib import Path
 import lrlab  # noqa: F401  (quiet TensorFlow start-up)
 from lrlab.paths import default_data_dir, project_root
 
-SMALL = project_root().parent / "shared" / "data" / "gtsrb-small"
+SMALL = project_root() / "data" / "gtsrb-small"
 BATCH_SIZE = 32
 IMAGE_SIZE = 32
 VALIDATION_SPLIT = 0.2
@@ -151,7 +152,10 @@ def resolve_data(requested: Path | None, workspace: Path) -> tuple[Path, Path, s
             requested = SMALL
         else:
             requested = default_data_dir()
-            print(f"gtsrb-small not found at {SMALL}: using the tiny subset {requested}")
+            print(
+                f"gtsrb-small not found at {SMALL} (python -m lrlab.data fetch --subset small "
+                f"--dest {SMALL}): using the tiny subset {requested}"
+            )
     if (requested / "train").is_dir():
         return requested, requested / "train", f"{requested} (class folders)"
     print(

@@ -8,8 +8,12 @@ directory stands in for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
@@ -47,3 +51,32 @@ def default_data_dir() -> Path:
     it when it is missing.
     """
     return default_data_choice()[0]
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "w", **open_arguments) -> Iterator[IO]:
+    """Write ``path`` whole or not at all: ``with atomic_file(path) as stream: ...``.
+
+    The stream is a temporary file beside ``path``; when the block ends without an exception
+    it gets the usual permissions of a new file (``0o666`` less the umask; ``mkstemp`` makes
+    ``0o600``) and is renamed onto ``path``. On an exception it is removed and ``path`` is
+    as it was. ``mode`` is ``"w"`` or ``"wb"``; ``open_arguments`` go to ``open``.
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
+    )
+    try:
+        with os.fdopen(handle, mode, **open_arguments) as stream:
+            yield stream
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

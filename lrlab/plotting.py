@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lrlab.paths import figures_dir
+from lrlab.paths import atomic_file, figures_dir
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 # file names are at most 255 bytes; the temporary file adds ".", ".<8 random chars>" and ".png"
@@ -53,22 +52,9 @@ def savefig(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
             "for figures/"
         ) from error
     target = target_dir / f"{stem}.png"
-    handle, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".png", dir=target_dir)
-    os.close(handle)
-    try:
-        fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(target, "wb") as stream:
+        fig.savefig(stream, format="png", bbox_inches="tight", metadata={"Software": None})
     return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def learning_rate_curve(schedule, steps) -> np.ndarray:

@@ -42,7 +42,6 @@ import argparse
 import csv
 import logging
 import math
-import os
 import shlex
 import tempfile
 import time
@@ -58,7 +57,7 @@ from lrlab import notebook
 from lrlab.callbacks import LearningRateLogger, OneCycleMomentum
 from lrlab.data import list_images, load_gtsrb, split_train_validation
 from lrlab.models import build_convnet, compile_classifier
-from lrlab.paths import default_data_dir
+from lrlab.paths import atomic_file, default_data_dir
 from lrlab.plotting import display_metrics, savefig
 from lrlab.schedules import OneCycle, Triangular2CyclicalLearningRate, WarmupStableDecay
 
@@ -438,23 +437,10 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict]) -> None:
     The file gets the usual permissions of a new file, ``0o666`` less the umask (the
     temporary file ``mkstemp`` makes is ``0o600``).
     """
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="") as stream:
-            writer = csv.DictWriter(stream, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    with atomic_file(path, "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -147,9 +147,8 @@ def test_savefig_default_folder_is_the_figures_dir(tmp_path, monkeypatch):
 class FailingFigure:
     """Writes half a file, then fails, like a figure interrupted while saving."""
 
-    def savefig(self, path, **kwargs):
-        with open(path, "wb") as handle:
-            handle.write(b"\x89PNG half")
+    def savefig(self, stream, **kwargs):
+        stream.write(b"\x89PNG half")  # the temporary file lrlab.plotting.savefig writes into
         raise RuntimeError("interrupted")
 
 
