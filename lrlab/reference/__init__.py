@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-__all__ = ["NAMES", "load_reference", "resource_path"]
+import numpy as np
+
+__all__ = ["NAMES", "load_reference", "max_relative_error", "resource_path"]
 
 #: The reference files lrlab ships, by name (the file is ``<name>.json``).
 NAMES = ("tfa_cyclical", "torch_schedulers", "torch_plateau")
@@ -72,3 +74,18 @@ def load_reference(name: str) -> dict:
             f"{resource_path(stem)} ({resource}) is not valid JSON: {error}; regenerate it "
             "with its tools/reference_*.py script (lrlab/reference/README.md)"
         ) from None
+
+
+def max_relative_error(values, reference) -> float:
+    """``max |values - reference| / |reference|`` over the elements, in float64, where an
+    element whose reference is 0 counts its absolute difference (so a zero reference does
+    not divide by 0). ``values`` and ``reference`` must have the same shape."""
+    values = np.asarray(values, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if values.shape != reference.shape:
+        raise ValueError(
+            f"values and reference must have the same shape, got {values.shape} and "
+            f"{reference.shape}"
+        )
+    scale = np.where(reference == 0, 1.0, np.abs(reference))
+    return float(np.max(np.abs(values - reference) / scale))
