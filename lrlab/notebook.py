@@ -1,40 +1,38 @@
-"""The first code cell of every lesson: seeds, determinism and figure style."""
+"""What a lesson's cells call around the lesson itself: ``setup`` (the first code cell:
+seeds, determinism and figure style) and ``show_source`` (code of lrlab displayed in the
+lesson, so that what a lesson teaches is the code that runs)."""
 
 from __future__ import annotations
 
+import inspect
 import random
-import sys
+import textwrap
 import warnings
 
 import numpy as np
 
-
-def on_colab() -> bool:
-    """True inside Google Colab."""
-    return "google.colab" in sys.modules
+from lrlab import _validate
 
 
-def setup(seed: int = 0, tensorflow: bool = True) -> None:
-    """Seed Python, NumPy (and Keras/TensorFlow) and make TensorFlow deterministic.
+def setup(seed: int = 0) -> None:
+    """Seed Python, NumPy, Keras and TensorFlow and make TensorFlow deterministic.
 
-    With ``tensorflow=True`` this calls ``keras.utils.set_random_seed(seed)`` and
+    This calls ``keras.utils.set_random_seed(seed)`` and
     ``tf.config.experimental.enable_op_determinism()``, so a lesson that trains
     prints the same numbers on every run on the same machine. Matplotlib gets
     readable defaults (grid, larger labels).
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = _validate.integer("seed", seed, minimum=0)
     # Keras warns on every fit() with a tf.data.Dataset that its default shuffle=True is
     # ignored; lrlab's datasets are already shuffled (seeded), so the warning is noise.
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
     random.seed(seed)
     np.random.seed(seed)
-    if tensorflow:
-        import keras
-        import tensorflow as tf
+    import keras
+    import tensorflow as tf
 
-        keras.utils.set_random_seed(int(seed))
-        tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
 
     import matplotlib as mpl
 
@@ -49,3 +47,28 @@ def setup(seed: int = 0, tensorflow: bool = True) -> None:
             "legend.fontsize": 9,
         }
     )
+
+
+def source_of(obj) -> str:
+    """The source code of a function, method or class of lrlab, dedented, as it is installed.
+
+    ``obj`` must be something ``inspect.getsource`` can read (not a built-in, not a lambda
+    typed at a prompt).
+    """
+    if not (inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj)):
+        raise _validate.ArgumentTypeError(
+            f"obj must be a function, method or class, got {obj!r} ({type(obj).__name__})"
+        )
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError) as error:
+        raise ValueError(f"the source of {obj!r} cannot be read ({error})") from None
+
+
+def show_source(*objects) -> None:
+    """Print the source code of each of ``objects`` (functions, methods, classes), one after
+    the other with a blank line between: a lesson shows the code lrlab runs, from the one
+    place it lives, instead of a copy that could drift from it."""
+    if not objects:
+        raise TypeError("show_source needs at least one function, method or class")
+    print("\n\n".join(source_of(obj).rstrip() for obj in objects))

@@ -8,7 +8,7 @@
    installs what Colab has before a lesson runs: ``tensorflow`` in the minor version that
    pyproject's ``cpu`` extra allows, ``nbclient`` and ``ipykernel``; a stand-in
    ``google.colab`` package goes into its site-packages, and an IPython start-up file imports
-   it, as Colab's kernel does (``lrlab.notebook.on_colab()`` looks in ``sys.modules``);
+   it, as Colab's kernel does (so that ``"google.colab" in sys.modules`` is True, as on Colab);
 3. runs the standard Colab cell once with an install source that does not exist
    (``LRLAB_INSTALL=file:///nonexistent.whl``): it must print its help, not a traceback;
 4. executes every ``notebooks/NN_*.ipynb`` and ``exercises/NN_*.ipynb``, each copied alone
@@ -88,7 +88,7 @@ EXECUTE = textwrap.dedent(
 
 STANDIN = '''"""A stand-in for Colab's google.colab package, made by lrlab's tools/colab_check.py.
 
-Only its presence matters: lrlab.notebook.on_colab() is True when it is imported.
+Only its presence matters: "google.colab" is in sys.modules once it is imported.
 """
 '''
 
