@@ -81,6 +81,8 @@ def integer(name: str, value, minimum: int | None = None, maximum: int | None = 
         what = f"an integer in [{minimum}, {maximum}]"
     elif minimum == 1:
         what = "a positive integer"
+    elif minimum == 0:
+        what = "a non-negative integer"
     elif minimum is not None:
         what = f"an integer >= {minimum}"
     elif maximum is not None:
