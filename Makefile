@@ -68,7 +68,7 @@ notebooks: $(STAMP) data
 ## regenerate every figure in figures/ (the notebooks save them as they run)
 figures: notebooks
 
-## re-execute notebooks and store their outputs (NB=notebooks/07_exercise_decay.ipynb for one)
+## re-execute notebooks and store their outputs (NB=notebooks/07_exponential_and_step_decay.ipynb for one)
 NB ?= $(wildcard notebooks/*.ipynb)
 execute: $(STAMP) data sync
 	for nb in $(NB); do $(BIN)/jupyter nbconvert --to notebook --execute --inplace \

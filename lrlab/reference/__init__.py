@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-import numpy as np
-
 __all__ = ["NAMES", "load_reference", "max_relative_error", "resource_path"]
 
 #: The reference files lrlab ships, by name (the file is ``<name>.json``).
