@@ -78,6 +78,8 @@ def max_relative_error(values, reference) -> float:
     """``max |values - reference| / |reference|`` over the elements, in float64, where an
     element whose reference is 0 counts its absolute difference (so a zero reference does
     not divide by 0). ``values`` and ``reference`` must have the same shape."""
+    import numpy as np  # here, so that load_reference needs nothing beyond the standard library
+
     values = np.asarray(values, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
     if values.shape != reference.shape:
