@@ -32,7 +32,8 @@ import time
 import numpy as np
 
 from lrlab import notebook
-from lrlab.models import NUM_CLASSES, build_convnet, compile_classifier
+from lrlab.data import NUM_CLASSES
+from lrlab.models import build_convnet, compile_classifier
 
 GOAL = 1.05
 CURVE_STEPS = 100_000

@@ -1,7 +1,25 @@
 """lrlab: the helper package of the learning-rate lessons.
 
-One module per idea (see README.md): ``schedules``, ``callbacks``, ``finder``,
-``scratch``, ``data``, ``models``, ``plotting``, ``train``, ``checks``.
+One module per idea, in the order the lessons meet them:
+
+- ``schedules``: Keras 3 learning-rate schedules that Keras lacks (cyclical, one-cycle,
+  warmup-stable-decay, ...); ``torch_equivalents``: PyTorch's schedulers and their Keras or
+  lrlab equivalents, as one table;
+- ``callbacks``: the Keras callbacks of the lessons (rate logger, one-cycle momentum);
+- ``plateau``: Keras's and PyTorch's reduce-on-plateau rules as pure functions;
+- ``scratch``: the optimisers written by hand in NumPy (SGD to AdamW) and their training loop;
+- ``finder``: the learning-rate range test (``find_lr``), in Keras and in NumPy;
+- ``data`` (a package): GTSRB, found, read, split by track and served as ``tf.data``, and
+  fetched (``python -m lrlab.data fetch``);
+- ``models``: the lessons' ConvNet; ``recipes``: the named schedule recipes of the
+  shoot-out; ``train``: one run of a recipe, and ``python -m lrlab.train``;
+- ``compare``: tables and paired verdicts of runs repeated over seeds;
+- ``claims``: a lesson's conclusion checked against measured numbers;
+- ``checks``: the exercises' checks, lesson by lesson;
+- ``plotting``, ``notebook`` (``setup``, ``show_source``), ``paths`` (folders,
+  ``atomic_file``), ``reference`` (reference values recorded from other libraries);
+- ``_validate``: the one set of argument checks (TypeError for a wrong kind, ValueError for
+  a bad value).
 
 Importing ``lrlab`` sets ``TF_CPP_MIN_LOG_LEVEL=2`` and ``TF_ENABLE_ONEDNN_OPTS=0``
 unless they are already set, so that TensorFlow, imported afterwards, starts

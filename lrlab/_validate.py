@@ -10,7 +10,10 @@ Every check takes ``(name, value, ...)`` and returns the value in its plain form
   count, ``nan``, a rate above 1).
 
 The message always names the argument, shows the value with ``repr`` and says what is
-allowed: ``"beta must be a number in [0, 1), got 1.5"``.
+allowed: ``"beta must be a number in [0, 1), got 1.5"``. Every check words what is allowed
+itself; ``allowed=`` replaces that wording (``"a rate in (0, 1]"``), and ``kind=`` replaces it
+in the message of a wrong kind only (``"a number"``), so that a module keeps the wording its
+users know without a wrapper of its own.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ class ArgumentTypeError(TypeError, ValueError):
     """An argument of the wrong kind (a TypeError; also a ValueError, see the module doc)."""
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
+    """True for a real number (Python or NumPy), not a bool."""
     return isinstance(value, (numbers.Real, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
@@ -45,6 +49,10 @@ def interval(low=None, high=None, low_open: bool = False, high_open: bool = Fals
     )
 
 
+def _raise(error: type, name: str, value, what: str):
+    raise error(f"{name} must be {what}, got {value!r}")
+
+
 def real(
     name: str,
     value,
@@ -53,80 +61,91 @@ def real(
     low_open: bool = False,
     high_open: bool = False,
     allowed: str | None = None,
+    kind: str | None = None,
 ) -> float:
     """``value`` as a float if it is a finite real number in the interval, else raise.
 
-    ``low``/``high`` bound the interval (None: unbounded), ``*_open`` excludes the bound;
-    ``allowed`` replaces the interval in the message (``"a rate in (0, 1]"``).
+    ``low``/``high`` bound the interval (None: unbounded), ``*_open`` excludes the bound.
     """
     what = allowed or (
         "a finite number"
         if low is None and high is None
         else f"a number in {interval(low, high, low_open, high_open)}"
     )
-    if not _is_number(value):
-        raise ArgumentTypeError(f"{name} must be {what}, got {value!r}")
+    if not is_number(value):
+        _raise(ArgumentTypeError, name, value, kind or what)
     number = float(value)
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
     if not math.isfinite(number) or too_low or too_high:
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        _raise(ValueError, name, value, what)
     return number
 
 
-def integer(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
+def _integer_wording(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"an integer in [{minimum}, {maximum}]"
+    if minimum == 1:
+        return "a positive integer"
+    if minimum == 0:
+        return "a non-negative integer"
+    if minimum is not None:
+        return f"an integer >= {minimum}"
+    if maximum is not None:
+        return f"an integer <= {maximum}"
+    return "an integer"
+
+
+def integer(
+    name: str,
+    value,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    allowed: str | None = None,
+    kind: str | None = None,
+) -> int:
     """``value`` as an int if it is an integer (Python or NumPy, not a bool) in
     ``[minimum, maximum]``, else raise."""
-    if minimum is not None and maximum is not None:
-        what = f"an integer in [{minimum}, {maximum}]"
-    elif minimum == 1:
-        what = "a positive integer"
-    elif minimum == 0:
-        what = "a non-negative integer"
-    elif minimum is not None:
-        what = f"an integer >= {minimum}"
-    elif maximum is not None:
-        what = f"an integer <= {maximum}"
-    else:
-        what = "an integer"
+    what = allowed or _integer_wording(minimum, maximum)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ArgumentTypeError(f"{name} must be {what}, got {value!r}")
+        _raise(ArgumentTypeError, name, value, kind or what)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        _raise(ValueError, name, value, what)
     return int(value)
 
 
-def flag(name: str, value) -> bool:
+def flag(name: str, value, allowed: str | None = None) -> bool:
     """``value`` as a bool if it is ``True`` or ``False`` (Python or NumPy), else raise."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ArgumentTypeError(f"{name} must be True or False, got {value!r}")
+        _raise(ArgumentTypeError, name, value, allowed or "True or False")
     return bool(value)
 
 
-def choice(name: str, value, allowed: Iterable[str]) -> str:
-    """``value`` if it is one of the strings ``allowed``, else raise (listing them)."""
-    allowed = list(allowed)
-    listed = ", ".join(repr(option) for option in allowed)
+def choice(name: str, value, options: Iterable[str], allowed: str | None = None) -> str:
+    """``value`` if it is one of the strings ``options``, else raise (listing them)."""
+    options = list(options)
+    what = allowed or "one of " + ", ".join(repr(option) for option in options)
     if not isinstance(value, str):
-        raise ArgumentTypeError(f"{name} must be one of {listed}, got {value!r}")
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+        _raise(ArgumentTypeError, name, value, what)
+    if value not in options:
+        _raise(ValueError, name, value, what)
     return value
 
 
 def text(name: str, value, allow_empty: bool = False) -> str:
     """``value`` if it is a string (not empty unless ``allow_empty``), else raise."""
     if not isinstance(value, str):
-        raise ArgumentTypeError(f"{name} must be a string, got {value!r}")
+        _raise(ArgumentTypeError, name, value, "a string")
     if not value.strip() and not allow_empty:
         raise ValueError(f"{name} must not be empty, got {value!r}")
     return value
 
 
-def path(name: str, value) -> Path:
+def path(name: str, value, allowed: str | None = None) -> Path:
     """``value`` as a Path if it is a str or ``os.PathLike`` (not empty), else raise."""
+    what = allowed or "a path (a str or os.PathLike)"
     if not isinstance(value, (str, os.PathLike)):
-        raise ArgumentTypeError(f"{name} must be a path (a str or os.PathLike), got {value!r}")
+        _raise(ArgumentTypeError, name, value, what)
     if not os.fspath(value):
         raise ValueError(f"{name} must be a path, got an empty string")
     return Path(value)

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import keras
-import numpy as np
 
-
-def _converts_to_float(value) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+from lrlab import _validate
 
 
 def unwrap_optimizer(optimizer):
@@ -47,12 +38,7 @@ class LearningRateLogger(keras.callbacks.Callback):
 
     def __init__(self, per_batch: bool = False):
         super().__init__()
-        if not isinstance(per_batch, (bool, np.bool_)):
-            raise TypeError(
-                f"per_batch must be True or False, got {per_batch!r} "
-                f"(a {type(per_batch).__name__})"
-            )
-        self.per_batch = bool(per_batch)
+        self.per_batch = _validate.flag("per_batch", per_batch)
         self.batch_learning_rates: list[float] = []
         self._epoch_rate: float | None = None
 
@@ -136,15 +122,11 @@ class OneCycleMomentum(keras.callbacks.Callback):
         from lrlab.schedules import OneCycle
 
         if not isinstance(schedule, OneCycle):
-            raise TypeError(f"schedule must be an lrlab.schedules.OneCycle, got {schedule!r}")
+            raise _validate.ArgumentTypeError(
+                f"schedule must be an lrlab.schedules.OneCycle, got {schedule!r}"
+            )
         for name, value in (("base_momentum", base_momentum), ("max_momentum", max_momentum)):
-            if not isinstance(value, (numbers.Real, str)) and not _converts_to_float(value):
-                raise TypeError(
-                    f"{name} must be a number in [0, 1) such as 0.85, got {value!r} "
-                    f"(a {type(value).__name__})"
-                )
-            if isinstance(value, (bool, str)) or not 0 <= float(value) < 1:
-                raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+            _validate.real(name, value, low=0, high=1, high_open=True)
         self.schedule = schedule
         self.base_momentum = base_momentum
         self.max_momentum = max_momentum

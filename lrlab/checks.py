@@ -1,4 +1,4 @@
-"""Feedback for the exercises of the lessons.
+"""Feedback for the exercises of the lessons, in lesson order (01 to 08).
 
 Each ``check_*`` function takes the learner's function, runs it on cases whose
 answers are known, and prints one of three verdicts:
@@ -9,14 +9,21 @@ answers are known, and prints one of three verdicts:
   (the scaffold written by ``make exercises``).
 
 It returns ``True`` only when the function is right, and never raises for a
-wrong or missing answer, so the notebook keeps running.
+wrong or missing answer, so the notebook keeps running. The cases are made by hand
+for the checks, their expected values derived in the comments; no lesson's data is
+copied here (a lesson passes what its exercise depends on, e.g. lesson 07's steps
+per epoch, to the learner's function itself).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 
 import numpy as np
+
+from lrlab import _validate
 
 
 class Mismatch(AssertionError):
@@ -60,7 +67,30 @@ def run_check(name: str, learner_function: Callable, cases: Callable[[Callable],
     return True
 
 
-# --- lesson 01 ---
+def _call_text(name: str, args: tuple, kwargs: dict) -> str:
+    """``name(arg, ..., key=value)`` as the learner would write the call."""
+    shown = [repr(value) for value in args] + [f"{key}={value!r}" for key, value in kwargs.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+def _check_formula(name: str, learner: Callable, keywords: tuple[str, ...], cases) -> bool:
+    """``run_check`` of a scalar rule: each case is ``(*args, *keyword values, expected)``,
+    the last ``len(keywords)`` values before ``expected`` passed as those keywords; the learner's
+    result must be close to ``expected`` (the checks of lessons 01-04)."""
+
+    def run(function):
+        for *arguments, expected in cases:
+            split = len(arguments) - len(keywords)
+            args, kwargs = (
+                tuple(arguments[:split]),
+                dict(zip(keywords, arguments[split:], strict=True)),
+            )
+            expect_close(function(*args, **kwargs), expected, _call_text(name, args, kwargs))
+
+    return run_check(name, learner, run)
+
+
+# --- lesson 01: learning rate basics --------------------------------------------------------
 
 
 def check_largest_stable_learning_rate(largest_stable_learning_rate: Callable) -> bool:
@@ -70,7 +100,7 @@ def check_largest_stable_learning_rate(largest_stable_learning_rate: Callable) -
         # (hessian, 2 / its largest eigenvalue, eigenvalues worked out by hand)
         for hessian, expected in (
             ([[2.0]], 1.0),  # f = x^2: lambda = 2
-            (np.diag([0.2, 4.0]), 0.5),  # the lesson's valley: lambda = 0.2, 4
+            (np.diag([0.2, 4.0]), 0.5),  # lambda = 0.2, 4
             ([[2.0, 1.0], [1.0, 2.0]], 2.0 / 3.0),  # eigenvalues 1 and 3, not the diagonal 2
             (np.diag([1.0, 10.0, 100.0]), 0.02),
         ):
@@ -83,119 +113,33 @@ def check_largest_stable_learning_rate(largest_stable_learning_rate: Callable) -
 
 def check_step_decay(step_decay: Callable) -> bool:
     """Lesson 01: the course's step-wise decay, eta_0 * d ** floor((1 + epoch) / r)."""
-
-    def cases(function):
-        # (epoch, eta_0, d, r, expected): expected by hand from the formula
-        for epoch, initial, decay_rate, decay_every, expected in (
-            (0, 0.01, 0.5, 10, 0.01),  # floor(1/10) = 0
-            (8, 0.01, 0.5, 10, 0.01),  # floor(9/10) = 0
-            (9, 0.01, 0.5, 10, 0.005),  # floor(10/10) = 1: the first drop is at epoch 9
-            (29, 0.01, 0.5, 10, 0.00125),  # floor(30/10) = 3: 0.01 / 8
-            (24, 0.1, 0.25, 5, 9.765625e-05),  # floor(25/5) = 5: 0.1 * 0.25**5
-        ):
-            got = function(
-                epoch, initial_learning_rate=initial, decay_rate=decay_rate, decay_every=decay_every
-            )
-            call = f"step_decay({epoch}, {initial}, {decay_rate}, decay_every={decay_every})"
-            expect_close(got, expected, call)
-
-    return run_check("step_decay", step_decay, cases)
+    # (epoch, eta_0, d, r, expected): expected by hand from the formula
+    keywords = ("initial_learning_rate", "decay_rate", "decay_every")
+    cases = (
+        (0, 0.01, 0.5, 10, 0.01),  # floor(1/10) = 0
+        (8, 0.01, 0.5, 10, 0.01),  # floor(9/10) = 0
+        (9, 0.01, 0.5, 10, 0.005),  # floor(10/10) = 1: the first drop is at epoch 9
+        (29, 0.01, 0.5, 10, 0.00125),  # floor(30/10) = 3: 0.01 / 8
+        (24, 0.1, 0.25, 5, 9.765625e-05),  # floor(25/5) = 5: 0.1 * 0.25**5
+    )
+    return _check_formula("step_decay", step_decay, keywords, cases)
 
 
-# --- lesson 05 ---
-
-
-def check_adagrad_update(adagrad_update: Callable) -> bool:
-    """Lesson 05: ``adagrad_update(params, grads, accumulator, learning_rate, epsilon=1e-7)``
-    returns ``(new_params, new_accumulator)`` with Keras's rule
-    c <- c + g^2, w <- w - learning_rate * g / sqrt(c + epsilon)."""
-
-    def cases(function):
-        # (params, grads, accumulator, learning_rate, epsilon, new params, new accumulator),
-        # worked out by hand from the rule above
-        for params, grads, accumulator, rate, epsilon, expected_params, expected_sum in (
-            # c = (0 + 9, 9 + 16) = (9, 25); w = (1 - 0.5 * 3 / 3, -2 - 0.5 * 4 / 5)
-            ([1.0, -2.0], [3.0, 4.0], [0.0, 9.0], 0.5, 0.0, [0.5, -2.4], [9.0, 25.0]),
-            # epsilon inside the root: 1 / sqrt(1 + 3) = 0.5 (outside it would be 1 / 4)
-            ([0.0], [1.0], [0.0], 1.0, 3.0, [-0.5], [1.0]),
-            # a zero gradient leaves w and c alone
-            ([2.0, 3.0], [0.0, 0.0], [0.1, 0.1], 0.1, 1e-7, [2.0, 3.0], [0.1, 0.1]),
-            # Keras's start c = 0.1, the lesson's valley at (1, 1) where g = (0.2, 4):
-            # c = (0.14, 16.1), w = 1 - 0.1 g / sqrt(c + 1e-7)
-            (
-                [1.0, 1.0],
-                [0.2, 4.0],
-                [0.1, 0.1],
-                0.1,
-                1e-7,
-                [0.9465477707075935, 0.9003110430537477],
-                [0.14, 16.1],
-            ),
-        ):
-            call = (
-                f"adagrad_update(params={params}, grads={grads}, accumulator={accumulator}, "
-                f"learning_rate={rate}, epsilon={epsilon})"
-            )
-            result = function(
-                np.array(params), np.array(grads), np.array(accumulator), rate, epsilon=epsilon
-            )
-            if not isinstance(result, tuple) or len(result) != 2:
-                raise Mismatch(f"{call} should return (new_params, new_accumulator)")
-            expect_close(result[1], expected_sum, f"new accumulator of {call}")
-            expect_close(result[0], expected_params, f"new params of {call}")
-
-    return run_check("adagrad_update", adagrad_update, cases)
-
-
-def check_adam_bias_correction(bias_corrected_moments: Callable) -> bool:
-    """Lesson 05: ``bias_corrected_moments(m, v, t, beta_1=0.9, beta_2=0.999)`` returns
-    ``(m / (1 - beta_1**t), v / (1 - beta_2**t))``, t = 1 on the first step (Kingma and Ba
-    2015, Algorithm 1)."""
-
-    def cases(function):
-        # (m, v, t, beta_1, beta_2, m_hat, v_hat), by hand from the formula
-        for m, v, t, beta_1, beta_2, expected_m, expected_v in (
-            # first step with g = 2: m = 0.1 * 2, v = 0.001 * 4; the correction gives back g, g^2
-            ([0.2], [0.004], 1, 0.9, 0.999, [2.0], [4.0]),
-            # g = 1 twice: m = 0.9 * 0.1 + 0.1 = 0.19 = 1 - 0.9^2, v = 0.001999 = 1 - 0.999^2
-            ([0.19], [0.001999], 2, 0.9, 0.999, [1.0], [1.0]),
-            # t = 3, betas 0.5 and 0.75: divide by 1 - 0.125 = 0.875 and by 1 - 0.421875 = 0.578125
-            ([0.875, 1.75], [0.578125, 0.0], 3, 0.5, 0.75, [1.0, 2.0], [1.0, 0.0]),
-            # t = 1000: 0.9^1000 is negligible, but 0.999^1000 = 0.3677: v is still scaled by
-            # 1 / (1 - 0.36769542477096373) = 1.5815163121946023
-            ([0.5], [1.0], 1000, 0.9, 0.999, [0.5], [1.5815163121946023]),
-        ):
-            call = f"bias_corrected_moments(m={m}, v={v}, t={t}, beta_1={beta_1}, beta_2={beta_2})"
-            result = function(np.array(m), np.array(v), t, beta_1=beta_1, beta_2=beta_2)
-            if not isinstance(result, tuple) or len(result) != 2:
-                raise Mismatch(f"{call} should return (m_hat, v_hat)")
-            expect_close(result[0], expected_m, f"m_hat of {call}")
-            expect_close(result[1], expected_v, f"v_hat of {call}")
-
-    return run_check("bias_corrected_moments", bias_corrected_moments, cases)
-
-
-# --- lesson 02 ---
+# --- lesson 02: Keras schedules -------------------------------------------------------------
 
 
 def check_exponential_decay(exponential_decay: Callable) -> bool:
     """Lesson 02: Keras's ExponentialDecay, eta_0 * d ** (step / T), floored if staircase."""
-
-    def cases(function):
-        # (step, eta_0, T, d, staircase, expected): by hand from the formula in Keras's docstring
-        for step, initial, decay_steps, decay_rate, staircase, expected in (
-            (0, 0.1, 1000, 0.96, False, 0.1),
-            (1000, 0.1, 1000, 0.96, False, 0.096),
-            (500, 0.1, 1000, 0.96, False, 0.09797958971132712),  # 0.1 * sqrt(0.96)
-            (500, 0.1, 1000, 0.96, True, 0.1),  # floor(0.5) = 0
-            (2500, 0.1, 1000, 0.96, True, 0.09216),  # 0.1 * 0.96**2
-            (25, 0.01, 10, 0.5, False, 0.0017677669529663688),  # 0.01 * 0.5**2.5
-        ):
-            got = function(step, initial, decay_steps, decay_rate, staircase=staircase)
-            call = f"exponential_decay({step}, {initial}, {decay_steps}, {decay_rate}, {staircase})"
-            expect_close(got, expected, call)
-
-    return run_check("exponential_decay", exponential_decay, cases)
+    # (step, eta_0, T, d, staircase, expected): by hand from the formula in Keras's docstring
+    cases = (
+        (0, 0.1, 1000, 0.96, False, 0.1),
+        (1000, 0.1, 1000, 0.96, False, 0.096),
+        (500, 0.1, 1000, 0.96, False, 0.09797958971132712),  # 0.1 * sqrt(0.96)
+        (500, 0.1, 1000, 0.96, True, 0.1),  # floor(0.5) = 0
+        (2500, 0.1, 1000, 0.96, True, 0.09216),  # 0.1 * 0.96**2
+        (25, 0.01, 10, 0.5, False, 0.0017677669529663688),  # 0.01 * 0.5**2.5
+    )
+    return _check_formula("exponential_decay", exponential_decay, ("staircase",), cases)
 
 
 def check_read_learning_rate(read_learning_rate: Callable) -> bool:
@@ -237,266 +181,131 @@ def check_read_learning_rate(read_learning_rate: Callable) -> bool:
     return run_check("read_learning_rate", read_learning_rate, cases)
 
 
-# --- lesson 08 ---
-
-
-def check_plateau_reductions(plateau_reductions: Callable) -> bool:
-    """Lesson 08: ``plateau_reductions(metric_values, patience, min_delta)`` returns the epochs
-    (counted from 1) at whose end Keras's ``ReduceLROnPlateau(mode="max", cooldown=0)`` lowers
-    the rate: after ``patience`` epochs in a row that do not beat the best value so far by more
-    than ``min_delta``, the waiting count starting again after each reduction."""
-
-    def cases(function):
-        # (metric values, patience, min_delta, expected epochs), by hand from Keras's rule
-        # (keras/src/callbacks/reduce_lr_on_plateau.py): epoch 1 sets the best; a bad epoch
-        # adds 1 to `wait`; `wait >= patience` reduces and resets `wait`; an improvement resets it.
-        lesson = [0.40, 0.55, 0.63, 0.61, 0.66, 0.66, 0.65, 0.68, 0.67, 0.69, 0.69, 0.68]
-        for values, patience, min_delta, expected in (
-            # the lesson's sequence: bad epochs are 4, 6, 7, 9, 11, 12
-            (lesson, 1, 0.0, [4, 6, 7, 9, 11, 12]),
-            # patience 2: two bad epochs in a row only at 6-7 and 11-12
-            (lesson, 2, 0.0, [7, 12]),
-            # patience 0 acts like patience 1: `wait` is raised before it is compared
-            (lesson, 0, 0.0, [4, 6, 7, 9, 11, 12]),
-            # the best so far, not the previous epoch: 0.55 and 0.58 are still below 0.6
-            ([0.6, 0.5, 0.55, 0.58], 2, 0.0, [3]),
-            # min_delta 0.01: only 0.53 (epoch 3) and 0.55 (epoch 6) beat the best by more
-            ([0.50, 0.505, 0.53, 0.535, 0.536, 0.55], 1, 0.01, [2, 4, 5]),
-            ([0.50, 0.505, 0.53, 0.535, 0.536, 0.55], 2, 0.01, [5]),
-            # always improving, a single epoch, no epochs: nothing to reduce
-            ([0.1, 0.2, 0.3, 0.4], 1, 0.0, []),
-            ([0.5], 1, 0.0, []),
-            ([], 1, 0.0, []),
-        ):
-            call = f"plateau_reductions({values}, patience={patience}, min_delta={min_delta})"
-            got = function(list(values), patience, min_delta)
-            if [int(epoch) for epoch in got] != expected:
-                raise Mismatch(f"{call}: expected {expected}, got {list(got)}")
-
-    return run_check("plateau_reductions", plateau_reductions, cases)
-
-
-# --- lesson 07 ---
-
-# Lesson 07 trains on the tiny GTSRB subset: 860 training images less 20% for validation
-# leave 688, in batches of 32: ceil(688 / 32) = 22 optimizer steps per epoch.
-LESSON_07_STEPS_PER_EPOCH = 22
-LESSON_07_EPOCHS_PER_HALVING = 10
-
-
-def _lesson_07_setup(function: Callable, initial_lr: float, callbacks: list):
-    """``function(fresh ConvNet, callbacks, initial_lr)``, checked: return (model, callbacks).
-
-    Checks the pair, Adam, a loss that reads logits, the ``accuracy`` metric, and that the
-    callbacks given are still in the list returned.
-    """
-    import keras
-
-    from lrlab.models import build_convnet
-
-    call = f"{function.__name__}(model, {callbacks!r}, initial_lr={initial_lr})"
-    returned = function(build_convnet(), list(callbacks), initial_lr)
-    if not (isinstance(returned, tuple) and len(returned) == 2):
-        raise Mismatch(f"{call} should return (model, callbacks), got {returned!r}")
-    model, returned_callbacks = returned
-    if not isinstance(model, keras.Model) or not getattr(model, "compiled", False):
-        raise Mismatch(f"{call}: the first value returned should be the compiled model")
-    if not isinstance(model.optimizer, keras.optimizers.Adam):
-        raise Mismatch(f"{call}: compile with keras.optimizers.Adam, got {model.optimizer!r}")
-    # Softmax cross-entropy of the logits (2, 0, -1) for class 0, by its definition
-    # -log softmax(z)_0 = log(e^2 + e^0 + e^-1) - 2 = 0.16985.
-    expected_loss = np.log(np.exp(2.0) + 1.0 + np.exp(-1.0)) - 2.0
-    logits = np.array([[2.0, 0.0, -1.0]], dtype="float32")
-    per_example = keras.losses.get(model.loss)(np.array([0]), logits)  # a string gives a function
-    loss = float(np.mean(keras.ops.convert_to_numpy(per_example)))
-    if not np.isclose(loss, expected_loss, rtol=1e-5):
-        raise Mismatch(
-            f"{call}: the loss of the logits (2, 0, -1) for class 0 should be {expected_loss:.5f} "
-            f"(softmax cross-entropy), got {loss:.5f}: the model outputs logits, so use "
-            "SparseCategoricalCrossentropy(from_logits=True)"
-        )
-    images, labels = np.zeros((2, 32, 32, 3), dtype="float32"), np.zeros(2, dtype="int32")
-    if "accuracy" not in model.test_on_batch(images, labels, return_dict=True):
-        raise Mismatch(f"{call}: compile with metrics=['accuracy'] (the lesson compares it)")
-    if not isinstance(returned_callbacks, list) or any(
-        callback not in returned_callbacks for callback in callbacks
-    ):
-        raise Mismatch(
-            f"{call}: return a list that keeps the callbacks given, got {returned_callbacks!r}"
-        )
-    return model, returned_callbacks
-
-
-def check_exponential_decay_training(exponential_decay: Callable) -> bool:
-    """Lesson 07: Adam on an ExponentialDecay that halves the rate every 10 epochs of 22 steps."""
-    import keras
-
-    from lrlab.callbacks import LearningRateLogger
-
-    def cases(function):
-        halving_steps = LESSON_07_EPOCHS_PER_HALVING * LESSON_07_STEPS_PER_EPOCH  # 220 steps
-        for initial_lr, callbacks in ((1e-3, []), (5e-3, [LearningRateLogger()])):
-            model, returned_callbacks = _lesson_07_setup(function, initial_lr, callbacks)
-            call = f"{function.__name__}(model, callbacks, initial_lr={initial_lr})"
-            rate = model.optimizer.get_config()["learning_rate"]
-            if not (isinstance(rate, dict) and rate.get("class_name") == "ExponentialDecay"):
-                raise Mismatch(
-                    f"{call}: Adam's learning_rate should be a "
-                    f"keras.optimizers.schedules.ExponentialDecay, got {rate!r}"
-                )
-            schedule = keras.optimizers.schedules.deserialize(rate)
-            # initial_lr * 0.5 ** (step / 220): half after 10 epochs, smoothly (steps 11, 231
-            # are mid-epoch: a staircase schedule would differ there).
-            for step in (0, 11, 22, 220, 231, 440, 659):
-                expected = initial_lr * 0.5 ** (step / halving_steps)
-                expect_close(float(schedule(step)), expected, f"{call}: rate at step {step}", 1e-5)
-            for callback in returned_callbacks:
-                if isinstance(
-                    callback,
-                    (keras.callbacks.LearningRateScheduler, keras.callbacks.ReduceLROnPlateau),
-                ):
-                    raise Mismatch(
-                        f"{call}: {type(callback).__name__} cannot set the rate of an optimizer "
-                        "built on a schedule (Keras 3 raises TypeError): leave it out"
-                    )
-
-    return run_check("exponential_decay", exponential_decay, cases)
-
-
-def check_step_decay_training(step_decay: Callable) -> bool:
-    """Lesson 07: Adam at initial_lr with a LearningRateScheduler halving it every 10 epochs."""
-    import keras
-
-    from lrlab.callbacks import LearningRateLogger, current_learning_rate
-
-    def cases(function):
-        for initial_lr, callbacks in ((1e-3, []), (5e-3, [LearningRateLogger()])):
-            model, returned_callbacks = _lesson_07_setup(function, initial_lr, callbacks)
-            call = f"{function.__name__}(model, callbacks, initial_lr={initial_lr})"
-            if not isinstance(model.optimizer.get_config()["learning_rate"], float):
-                raise Mismatch(
-                    f"{call}: give Adam the float initial_lr: LearningRateScheduler cannot set "
-                    "the rate of an optimizer built on a schedule (Keras 3 raises TypeError)"
-                )
-            scheduler_class = keras.callbacks.LearningRateScheduler
-            schedulers = [c for c in returned_callbacks if isinstance(c, scheduler_class)]
-            if len(schedulers) != 1:
-                raise Mismatch(
-                    f"{call}: the callbacks returned should hold one LearningRateScheduler, "
-                    f"got {len(schedulers)}"
-                )
-            scheduler = schedulers[0]
-            scheduler.set_model(model)
-            # As in fit: on_epoch_begin(epoch) sets the rate, initial_lr * 0.5 ** (epoch // 10).
-            for epoch in range(40):
-                scheduler.on_epoch_begin(epoch)
-                expected = initial_lr * 0.5 ** (epoch // LESSON_07_EPOCHS_PER_HALVING)
-                got = current_learning_rate(model.optimizer)
-                expect_close(got, expected, f"{call}: rate of epoch {epoch}", rtol=1e-6)
-
-    return run_check("step_decay", step_decay, cases)
-
-
-def reference_exponential_decay(model, callbacks: list, initial_lr: float):
-    """lrlab's answer to lesson 07's exercise 1, for the cells that train with it.
-
-    Adam on ``ExponentialDecay(initial_lr, 220, 0.5)`` (not a staircase), sparse
-    cross-entropy on logits, ``accuracy``; returns ``(model, callbacks)`` unchanged.
-    """
-    import keras
-
-    from lrlab.models import compile_classifier
-
-    halving_steps = LESSON_07_EPOCHS_PER_HALVING * LESSON_07_STEPS_PER_EPOCH
-    schedule = keras.optimizers.schedules.ExponentialDecay(initial_lr, halving_steps, 0.5)
-    return compile_classifier(model, keras.optimizers.Adam(schedule)), callbacks
-
-
-def reference_step_decay(model, callbacks: list, initial_lr: float):
-    """lrlab's answer to lesson 07's exercise 2, for the cells that train with it.
-
-    Adam at the float ``initial_lr`` (same loss and metric) and, appended to the callbacks,
-    a ``LearningRateScheduler`` giving epoch ``e`` (from 0) ``initial_lr * 0.5 ** (e // 10)``.
-    """
-    import keras
-
-    from lrlab.models import compile_classifier
-
-    def rate(epoch):
-        return initial_lr * 0.5 ** (epoch // LESSON_07_EPOCHS_PER_HALVING)
-
-    model = compile_classifier(model, keras.optimizers.Adam(initial_lr))
-    return model, [*callbacks, keras.callbacks.LearningRateScheduler(rate)]
-
-
-# exercise name -> (its check, lrlab's reference answer)
-REFERENCE_ANSWERS = {
-    "exponential_decay": (check_exponential_decay_training, reference_exponential_decay),
-    "step_decay": (check_step_decay_training, reference_step_decay),
-}
-
-
-def yours_or_reference(function, name: str) -> Callable:
-    """The learner's ``function`` when it passes its check, else lrlab's reference answer.
-
-    For a lesson that trains with an exercise's function later on (lesson 07), so that the
-    lesson runs through in a learner copy whose exercise is not written yet. The check runs
-    quietly; one line says which function the following cells use and why.
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, got {type(name).__name__}")
-    if name not in REFERENCE_ANSWERS:
-        raise ValueError(
-            f"no reference answer for the exercise {name!r}: the exercises with one are "
-            f"{sorted(REFERENCE_ANSWERS)}"
-        )
-    import contextlib
-    import io
-
-    check, reference = REFERENCE_ANSWERS[name]
-    verdict = io.StringIO()
-    with contextlib.redirect_stdout(verdict):
-        passed = check(function)
-    if passed:
-        print(f"{name}: training with yours (it passes its check)")
-        return function
-    why = verdict.getvalue().strip().splitlines()
-    why = why[-1] if why else "its check did not pass"
-    if why.startswith("not implemented yet"):
-        why = "yours is not implemented yet"
-    else:
-        why = f"yours does not pass its check yet ({why})"
-    print(f"{name}: training with lrlab's reference answer, {why}")
-    return reference
-
-
-# --- lesson 03 ---
+# --- lesson 03: custom schedules ------------------------------------------------------------
 
 
 def check_warmup_cosine(warmup_cosine: Callable) -> bool:
     """Lesson 03: linear warm-up peak * (n + 1) / W, then a half cosine to the final rate at T."""
+    # (epoch, peak, W, T, final, expected): by hand from the formula in the lesson
+    cases = (
+        (0, 0.1, 5, 25, 0.0, 0.02),  # 0.1 * 1 / 5
+        (4, 0.1, 5, 25, 0.0, 0.1),  # the last warm-up epoch reaches the peak
+        (5, 0.1, 5, 25, 0.0, 0.1),  # p = 0: cos 0 = 1
+        (10, 0.1, 5, 25, 0.0, 0.08535533905932737),  # p = 1/4: 0.1 * (1 + cos(pi/4)) / 2
+        (15, 0.1, 5, 25, 0.0, 0.05),  # p = 1/2
+        (15, 0.1, 5, 25, 0.001, 0.0505),  # 0.001 + 0.099 / 2
+        (25, 0.1, 5, 25, 0.001, 0.001),  # p = 1: the final rate
+        (30, 0.1, 5, 25, 0.001, 0.001),  # after total_epochs: stays at the final rate
+        (5, 0.1, 0, 10, 0.0, 0.05),  # no warm-up: the cosine starts at epoch 0
+    )
+    return _check_formula("warmup_cosine", warmup_cosine, ("final_learning_rate",), cases)
+
+
+# --- lesson 04: cyclical learning rates -----------------------------------------------------
+
+
+def check_triangular_learning_rate(triangular_learning_rate: Callable) -> bool:
+    """Lesson 04: Smith's (2017) triangular policy, eta_min + (eta_max - eta_min) max(0, 1 - x)."""
+    # (step, eta_min, eta_max, step_size, expected): by hand from Smith's formula,
+    # cycle = floor(1 + s / (2 * step_size)), x = |s / step_size - 2 * cycle + 1|
+    cases = (
+        (0, 1e-3, 1e-2, 10, 1e-3),  # x = 1: the bottom
+        (5, 1e-3, 1e-2, 10, 5.5e-3),  # x = 0.5: half-way up
+        (10, 1e-3, 1e-2, 10, 1e-2),  # x = 0: the top
+        (15, 1e-3, 1e-2, 10, 5.5e-3),  # x = 0.5: half-way down
+        (20, 1e-3, 1e-2, 10, 1e-3),  # cycle 2 begins at the bottom
+        (27, 1e-3, 1e-2, 10, 7.3e-3),  # cycle 2, x = 0.3: 1e-3 + 9e-3 * 0.7
+        (3, 0.1, 1.0, 4, 0.775),  # x = 0.25: 0.1 + 0.9 * 0.75
+        (13, 0.1, 1.0, 4, 0.775),  # cycle 2, x = 0.25 on the way down
+    )
+    return _check_formula("triangular_learning_rate", triangular_learning_rate, (), cases)
+
+
+# --- lesson 05: adaptive optimisers ---------------------------------------------------------
+
+
+def _expect_pair(result, call: str, returns: str, expected) -> None:
+    """``result`` must be a pair (``returns`` names its values); each ``(index, what, value)``
+    of ``expected``, in order, must be close to ``result[index]``."""
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise Mismatch(f"{call} should return {returns}")
+    for index, what, value in expected:
+        expect_close(result[index], value, f"{what} of {call}")
+
+
+def check_adagrad_update(adagrad_update: Callable) -> bool:
+    """Lesson 05: ``adagrad_update(params, grads, accumulator, learning_rate, epsilon=1e-7)``
+    returns ``(new_params, new_accumulator)`` with Keras's rule
+    c <- c + g^2, w <- w - learning_rate * g / sqrt(c + epsilon)."""
 
     def cases(function):
-        # (epoch, peak, W, T, final, expected): by hand from the formula in the lesson
-        for epoch, peak, warmup, total, final, expected in (
-            (0, 0.1, 5, 25, 0.0, 0.02),  # 0.1 * 1 / 5
-            (4, 0.1, 5, 25, 0.0, 0.1),  # the last warm-up epoch reaches the peak
-            (5, 0.1, 5, 25, 0.0, 0.1),  # p = 0: cos 0 = 1
-            (10, 0.1, 5, 25, 0.0, 0.08535533905932737),  # p = 1/4: 0.1 * (1 + cos(pi/4)) / 2
-            (15, 0.1, 5, 25, 0.0, 0.05),  # p = 1/2
-            (15, 0.1, 5, 25, 0.001, 0.0505),  # 0.001 + 0.099 / 2
-            (25, 0.1, 5, 25, 0.001, 0.001),  # p = 1: the final rate
-            (30, 0.1, 5, 25, 0.001, 0.001),  # after total_epochs: stays at the final rate
-            (5, 0.1, 0, 10, 0.0, 0.05),  # no warm-up: the cosine starts at epoch 0
+        # (params, grads, accumulator, learning_rate, epsilon, new params, new accumulator),
+        # worked out by hand from the rule above
+        for params, grads, accumulator, rate, epsilon, expected_params, expected_sum in (
+            # c = (0 + 9, 9 + 16) = (9, 25); w = (1 - 0.5 * 3 / 3, -2 - 0.5 * 4 / 5)
+            ([1.0, -2.0], [3.0, 4.0], [0.0, 9.0], 0.5, 0.0, [0.5, -2.4], [9.0, 25.0]),
+            # epsilon inside the root: 1 / sqrt(1 + 3) = 0.5 (outside it would be 1 / 4)
+            ([0.0], [1.0], [0.0], 1.0, 3.0, [-0.5], [1.0]),
+            # a zero gradient leaves w and c alone
+            ([2.0, 3.0], [0.0, 0.0], [0.1, 0.1], 0.1, 1e-7, [2.0, 3.0], [0.1, 0.1]),
+            # Keras's start c = 0.1, the lesson's valley at (1, 1) where g = (0.2, 4):
+            # c = (0.14, 16.1), w = 1 - 0.1 g / sqrt(c + 1e-7)
+            (
+                [1.0, 1.0],
+                [0.2, 4.0],
+                [0.1, 0.1],
+                0.1,
+                1e-7,
+                [0.9465477707075935, 0.9003110430537477],
+                [0.14, 16.1],
+            ),
         ):
-            got = function(epoch, peak, warmup, total, final_learning_rate=final)
-            call = f"warmup_cosine({epoch}, {peak}, {warmup}, {total}, final_learning_rate={final})"
-            expect_close(got, expected, call)
+            call = (
+                f"adagrad_update(params={params}, grads={grads}, accumulator={accumulator}, "
+                f"learning_rate={rate}, epsilon={epsilon})"
+            )
+            result = function(
+                np.array(params), np.array(grads), np.array(accumulator), rate, epsilon=epsilon
+            )
+            # the accumulator first: a wrong sum is why the parameters are wrong
+            _expect_pair(
+                result,
+                call,
+                "(new_params, new_accumulator)",
+                ((1, "new accumulator", expected_sum), (0, "new params", expected_params)),
+            )
 
-    return run_check("warmup_cosine", warmup_cosine, cases)
+    return run_check("adagrad_update", adagrad_update, cases)
 
 
-# --- lesson 06 ---
+def check_adam_bias_correction(bias_corrected_moments: Callable) -> bool:
+    """Lesson 05: ``bias_corrected_moments(m, v, t, beta_1=0.9, beta_2=0.999)`` returns
+    ``(m / (1 - beta_1**t), v / (1 - beta_2**t))``, t = 1 on the first step (Kingma and Ba
+    2015, Algorithm 1)."""
+
+    def cases(function):
+        # (m, v, t, beta_1, beta_2, m_hat, v_hat), by hand from the formula
+        for m, v, t, beta_1, beta_2, expected_m, expected_v in (
+            # first step with g = 2: m = 0.1 * 2, v = 0.001 * 4; the correction gives back g, g^2
+            ([0.2], [0.004], 1, 0.9, 0.999, [2.0], [4.0]),
+            # g = 1 twice: m = 0.9 * 0.1 + 0.1 = 0.19 = 1 - 0.9^2, v = 0.001999 = 1 - 0.999^2
+            ([0.19], [0.001999], 2, 0.9, 0.999, [1.0], [1.0]),
+            # t = 3, betas 0.5 and 0.75: divide by 1 - 0.125 = 0.875 and by 1 - 0.421875 = 0.578125
+            ([0.875, 1.75], [0.578125, 0.0], 3, 0.5, 0.75, [1.0, 2.0], [1.0, 0.0]),
+            # t = 1000: 0.9^1000 is negligible, but 0.999^1000 = 0.3677: v is still scaled by
+            # 1 / (1 - 0.36769542477096373) = 1.5815163121946023
+            ([0.5], [1.0], 1000, 0.9, 0.999, [0.5], [1.5815163121946023]),
+        ):
+            call = f"bias_corrected_moments(m={m}, v={v}, t={t}, beta_1={beta_1}, beta_2={beta_2})"
+            result = function(np.array(m), np.array(v), t, beta_1=beta_1, beta_2=beta_2)
+            _expect_pair(
+                result, call, "(m_hat, v_hat)", ((0, "m_hat", expected_m), (1, "v_hat", expected_v))
+            )
+
+    return run_check("bias_corrected_moments", bias_corrected_moments, cases)
+
+
+# --- lesson 06: the learning-rate range test ------------------------------------------------
 
 
 def check_exponential_ramp(exponential_ramp: Callable) -> bool:
@@ -538,27 +347,258 @@ def check_steep_suggestion(steep_suggestion: Callable) -> bool:
     return run_check("steep_suggestion", steep_suggestion, cases)
 
 
-# --- lesson 04 ---
+# --- lesson 07: exponential and step decay --------------------------------------------------
+
+# Both exercises of lesson 07 halve the rate every 10 epochs.
+EPOCHS_PER_HALVING = 10
+# The epoch lengths the exponential-decay check tries: made up for the check, so that the
+# learner's function must follow the ``steps_per_epoch`` it is given (the lesson passes the
+# one it computes from its data, whatever the subset).
+CHECK_STEPS_PER_EPOCH = (7, 30)
 
 
-def check_triangular_learning_rate(triangular_learning_rate: Callable) -> bool:
-    """Lesson 04: Smith's (2017) triangular policy, eta_min + (eta_max - eta_min) max(0, 1 - x)."""
+def _lesson_07_setup(function: Callable, initial_lr: float, callbacks: list, **arguments):
+    """``function(fresh ConvNet, callbacks, initial_lr, **arguments)``, checked: return
+    (model, callbacks).
+
+    Checks the pair, Adam, a loss that reads logits, the ``accuracy`` metric, and that the
+    callbacks given are still in the list returned.
+    """
+    import keras
+
+    from lrlab.models import build_convnet
+
+    extra = "".join(f", {key}={value!r}" for key, value in arguments.items())
+    call = f"{function.__name__}(model, {callbacks!r}, initial_lr={initial_lr}{extra})"
+    returned = function(build_convnet(), list(callbacks), initial_lr, **arguments)
+    if not (isinstance(returned, tuple) and len(returned) == 2):
+        raise Mismatch(f"{call} should return (model, callbacks), got {returned!r}")
+    model, returned_callbacks = returned
+    if not isinstance(model, keras.Model) or not getattr(model, "compiled", False):
+        raise Mismatch(f"{call}: the first value returned should be the compiled model")
+    if not isinstance(model.optimizer, keras.optimizers.Adam):
+        raise Mismatch(f"{call}: compile with keras.optimizers.Adam, got {model.optimizer!r}")
+    # Softmax cross-entropy of the logits (2, 0, -1) for class 0, by its definition
+    # -log softmax(z)_0 = log(e^2 + e^0 + e^-1) - 2 = 0.16985.
+    expected_loss = np.log(np.exp(2.0) + 1.0 + np.exp(-1.0)) - 2.0
+    logits = np.array([[2.0, 0.0, -1.0]], dtype="float32")
+    per_example = keras.losses.get(model.loss)(np.array([0]), logits)  # a string gives a function
+    loss = float(np.mean(keras.ops.convert_to_numpy(per_example)))
+    if not np.isclose(loss, expected_loss, rtol=1e-5):
+        raise Mismatch(
+            f"{call}: the loss of the logits (2, 0, -1) for class 0 should be {expected_loss:.5f} "
+            f"(softmax cross-entropy), got {loss:.5f}: the model outputs logits, so use "
+            "SparseCategoricalCrossentropy(from_logits=True)"
+        )
+    images, labels = np.zeros((2, 32, 32, 3), dtype="float32"), np.zeros(2, dtype="int32")
+    if "accuracy" not in model.test_on_batch(images, labels, return_dict=True):
+        raise Mismatch(f"{call}: compile with metrics=['accuracy'] (the lesson compares it)")
+    if not isinstance(returned_callbacks, list) or any(
+        callback not in returned_callbacks for callback in callbacks
+    ):
+        raise Mismatch(
+            f"{call}: return a list that keeps the callbacks given, got {returned_callbacks!r}"
+        )
+    return model, returned_callbacks
+
+
+def check_exponential_decay_training(exponential_decay: Callable) -> bool:
+    """Lesson 07: ``exponential_decay(model, callbacks, initial_lr, steps_per_epoch)`` compiles
+    Adam on an ExponentialDecay that halves the rate every 10 epochs of ``steps_per_epoch``
+    steps, smoothly: rate(step) = initial_lr * 0.5 ** (step / (10 * steps_per_epoch))."""
+    import keras
+
+    from lrlab.callbacks import LearningRateLogger
 
     def cases(function):
-        # (step, eta_min, eta_max, step_size, expected): by hand from Smith's formula,
-        # cycle = floor(1 + s / (2 * step_size)), x = |s / step_size - 2 * cycle + 1|
-        for step, initial, maximal, step_size, expected in (
-            (0, 1e-3, 1e-2, 10, 1e-3),  # x = 1: the bottom
-            (5, 1e-3, 1e-2, 10, 5.5e-3),  # x = 0.5: half-way up
-            (10, 1e-3, 1e-2, 10, 1e-2),  # x = 0: the top
-            (15, 1e-3, 1e-2, 10, 5.5e-3),  # x = 0.5: half-way down
-            (20, 1e-3, 1e-2, 10, 1e-3),  # cycle 2 begins at the bottom
-            (27, 1e-3, 1e-2, 10, 7.3e-3),  # cycle 2, x = 0.3: 1e-3 + 9e-3 * 0.7
-            (3, 0.1, 1.0, 4, 0.775),  # x = 0.25: 0.1 + 0.9 * 0.75
-            (13, 0.1, 1.0, 4, 0.775),  # cycle 2, x = 0.25 on the way down
+        for initial_lr, callbacks, steps_per_epoch in (
+            (1e-3, [], CHECK_STEPS_PER_EPOCH[0]),
+            (5e-3, [LearningRateLogger()], CHECK_STEPS_PER_EPOCH[1]),
         ):
-            got = function(step, initial, maximal, step_size)
-            call = f"triangular_learning_rate({step}, {initial}, {maximal}, {step_size})"
-            expect_close(got, expected, call)
+            model, returned_callbacks = _lesson_07_setup(
+                function, initial_lr, callbacks, steps_per_epoch=steps_per_epoch
+            )
+            call = (
+                f"{function.__name__}(model, callbacks, initial_lr={initial_lr}, "
+                f"steps_per_epoch={steps_per_epoch})"
+            )
+            rate = model.optimizer.get_config()["learning_rate"]
+            if not (isinstance(rate, dict) and rate.get("class_name") == "ExponentialDecay"):
+                raise Mismatch(
+                    f"{call}: Adam's learning_rate should be a "
+                    f"keras.optimizers.schedules.ExponentialDecay, got {rate!r}"
+                )
+            schedule = keras.optimizers.schedules.deserialize(rate)
+            # half after 10 epochs, smoothly: the steps half an epoch in are mid-epoch, where
+            # a staircase schedule would differ.
+            halving_steps = EPOCHS_PER_HALVING * steps_per_epoch
+            middle = steps_per_epoch // 2
+            for step in (0, middle, steps_per_epoch, halving_steps, halving_steps + middle):
+                expected = initial_lr * 0.5 ** (step / halving_steps)
+                expect_close(float(schedule(step)), expected, f"{call}: rate at step {step}", 1e-5)
+            _refuse_epoch_callbacks(call, returned_callbacks)
 
-    return run_check("triangular_learning_rate", triangular_learning_rate, cases)
+    return run_check("exponential_decay", exponential_decay, cases)
+
+
+def _refuse_epoch_callbacks(call: str, callbacks: list) -> None:
+    """Mismatch if ``callbacks`` holds a callback that sets the rate (not with a schedule)."""
+    import keras
+
+    for callback in callbacks:
+        if isinstance(
+            callback, (keras.callbacks.LearningRateScheduler, keras.callbacks.ReduceLROnPlateau)
+        ):
+            raise Mismatch(
+                f"{call}: {type(callback).__name__} cannot set the rate of an optimizer "
+                "built on a schedule (Keras 3 raises TypeError): leave it out"
+            )
+
+
+def check_step_decay_training(step_decay: Callable) -> bool:
+    """Lesson 07: Adam at initial_lr with a LearningRateScheduler halving it every 10 epochs."""
+    import keras
+
+    from lrlab.callbacks import LearningRateLogger, current_learning_rate
+
+    def cases(function):
+        for initial_lr, callbacks in ((1e-3, []), (5e-3, [LearningRateLogger()])):
+            model, returned_callbacks = _lesson_07_setup(function, initial_lr, callbacks)
+            call = f"{function.__name__}(model, callbacks, initial_lr={initial_lr})"
+            if not isinstance(model.optimizer.get_config()["learning_rate"], float):
+                raise Mismatch(
+                    f"{call}: give Adam the float initial_lr: LearningRateScheduler cannot set "
+                    "the rate of an optimizer built on a schedule (Keras 3 raises TypeError)"
+                )
+            scheduler_class = keras.callbacks.LearningRateScheduler
+            schedulers = [c for c in returned_callbacks if isinstance(c, scheduler_class)]
+            if len(schedulers) != 1:
+                raise Mismatch(
+                    f"{call}: the callbacks returned should hold one LearningRateScheduler, "
+                    f"got {len(schedulers)}"
+                )
+            scheduler = schedulers[0]
+            scheduler.set_model(model)
+            # As in fit: on_epoch_begin(epoch) sets the rate, initial_lr * 0.5 ** (epoch // 10).
+            for epoch in range(40):
+                scheduler.on_epoch_begin(epoch)
+                expected = initial_lr * 0.5 ** (epoch // EPOCHS_PER_HALVING)
+                got = current_learning_rate(model.optimizer)
+                expect_close(got, expected, f"{call}: rate of epoch {epoch}", rtol=1e-6)
+
+    return run_check("step_decay", step_decay, cases)
+
+
+def reference_exponential_decay(model, callbacks: list, initial_lr: float, steps_per_epoch: int):
+    """lrlab's answer to lesson 07's exercise 1, for the cells that train with it.
+
+    Adam on ``ExponentialDecay(initial_lr, 10 * steps_per_epoch, 0.5)`` (not a staircase),
+    sparse cross-entropy on logits, ``accuracy``; returns ``(model, callbacks)`` unchanged.
+    """
+    import keras
+
+    from lrlab.models import compile_classifier
+
+    steps_per_epoch = _validate.integer("steps_per_epoch", steps_per_epoch, minimum=1)
+    halving_steps = EPOCHS_PER_HALVING * steps_per_epoch
+    schedule = keras.optimizers.schedules.ExponentialDecay(initial_lr, halving_steps, 0.5)
+    return compile_classifier(model, keras.optimizers.Adam(schedule)), callbacks
+
+
+def reference_step_decay(model, callbacks: list, initial_lr: float):
+    """lrlab's answer to lesson 07's exercise 2, for the cells that train with it.
+
+    Adam at the float ``initial_lr`` (same loss and metric) and, appended to the callbacks,
+    a ``LearningRateScheduler`` giving epoch ``e`` (from 0) ``initial_lr * 0.5 ** (e // 10)``.
+    """
+    import keras
+
+    from lrlab.models import compile_classifier
+
+    def rate(epoch):
+        return initial_lr * 0.5 ** (epoch // EPOCHS_PER_HALVING)
+
+    model = compile_classifier(model, keras.optimizers.Adam(initial_lr))
+    return model, [*callbacks, keras.callbacks.LearningRateScheduler(rate)]
+
+
+# exercise name -> (its check, lrlab's reference answer)
+REFERENCE_ANSWERS = {
+    "exponential_decay": (check_exponential_decay_training, reference_exponential_decay),
+    "step_decay": (check_step_decay_training, reference_step_decay),
+}
+
+
+def yours_or_reference(function, name: str) -> Callable:
+    """The learner's ``function`` when it passes its check, else lrlab's reference answer.
+
+    For a lesson that trains with an exercise's function later on (lesson 07), so that the
+    lesson runs through in a learner copy whose exercise is not written yet. The check runs
+    quietly; one line says which function the following cells use and why.
+    """
+    name = _validate.text("name", name)
+    if name not in REFERENCE_ANSWERS:
+        raise ValueError(
+            f"no reference answer for the exercise {name!r}: the exercises with one are "
+            f"{sorted(REFERENCE_ANSWERS)}"
+        )
+    check, reference = REFERENCE_ANSWERS[name]
+    verdict = io.StringIO()
+    with contextlib.redirect_stdout(verdict):
+        passed = check(function)
+    if passed:
+        print(f"{name}: training with yours (it passes its check)")
+        return function
+    why = verdict.getvalue().strip().splitlines()
+    why = why[-1] if why else "its check did not pass"
+    if why.startswith("not implemented yet"):
+        why = "yours is not implemented yet"
+    else:
+        why = f"yours does not pass its check yet ({why})"
+    print(f"{name}: training with lrlab's reference answer, {why}")
+    return reference
+
+
+# --- lesson 08: the schedule shoot-out ------------------------------------------------------
+
+
+def check_plateau_reductions(plateau_reductions: Callable) -> bool:
+    """Lesson 08: ``plateau_reductions(metric_values, patience, min_delta)`` returns the epochs
+    (counted from 1) at whose end Keras's ``ReduceLROnPlateau(mode="max", cooldown=0)`` lowers
+    the rate: after ``patience`` epochs in a row that do not beat the best value so far by more
+    than ``min_delta``, the waiting count starting again after each reduction."""
+
+    def cases(function):
+        # (metric values, patience, min_delta, expected epochs), by hand from Keras's rule
+        # (keras/src/callbacks/reduce_lr_on_plateau.py): epoch 1 sets the best; a bad epoch
+        # adds 1 to `wait`; `wait >= patience` reduces and resets `wait`; an improvement resets it.
+        # A made-up curve: the best rises at epochs 1, 2, 4, 7, 9 (0.30, 0.50, 0.52, 0.60,
+        # 0.70); epoch 5 only equals the best (0.52), which is not beating it, so the bad epochs
+        # are 3, 5, 6, 8, 10, 11, 12, 13.
+        made_up = [0.30, 0.50, 0.45, 0.52, 0.52, 0.51, 0.60, 0.58, 0.70, 0.70, 0.69, 0.68, 0.67]
+        for values, patience, min_delta, expected in (
+            # patience 1: every bad epoch reduces
+            (made_up, 1, 0.0, [3, 5, 6, 8, 10, 11, 12, 13]),
+            # patience 2: wait reaches 2 at 6 (5, 6) and 11 (10, 11), then again at 13 (12, 13)
+            # after the reset at 11; 3 and 8 are single bad epochs before an improvement
+            (made_up, 2, 0.0, [6, 11, 13]),
+            # patience 3: only 10, 11, 12 are three bad epochs in a row
+            (made_up, 3, 0.0, [12]),
+            # patience 0 acts like patience 1: `wait` is raised before it is compared
+            (made_up, 0, 0.0, [3, 5, 6, 8, 10, 11, 12, 13]),
+            # the best so far, not the previous epoch: 0.55 and 0.58 are still below 0.6
+            ([0.6, 0.5, 0.55, 0.58], 2, 0.0, [3]),
+            # min_delta 0.01: only 0.53 (epoch 3) and 0.55 (epoch 6) beat the best by more
+            ([0.50, 0.505, 0.53, 0.535, 0.536, 0.55], 1, 0.01, [2, 4, 5]),
+            ([0.50, 0.505, 0.53, 0.535, 0.536, 0.55], 2, 0.01, [5]),
+            # always improving, a single epoch, no epochs: nothing to reduce
+            ([0.1, 0.2, 0.3, 0.4], 1, 0.0, []),
+            ([0.5], 1, 0.0, []),
+            ([], 1, 0.0, []),
+        ):
+            call = f"plateau_reductions({values}, patience={patience}, min_delta={min_delta})"
+            got = function(list(values), patience, min_delta)
+            if [int(epoch) for epoch in got] != expected:
+                raise Mismatch(f"{call}: expected {expected}, got {list(got)}")
+
+    return run_check("plateau_reductions", plateau_reductions, cases)

@@ -51,6 +51,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from lrlab import _validate
+
 __all__ = [
     "Claim",
     "ClaimFailed",
@@ -129,10 +131,10 @@ def t_quantile(confidence: float, dof: int) -> float:
     ``t_quantile(0.95, 4)`` is 2.7764 (the 0.975 quantile of Student's t with 4 degrees of
     freedom). Found by bisection on the closed-form distribution, to 1e-12.
     """
-    if not isinstance(dof, (int, np.integer)) or isinstance(dof, bool) or dof < 1:
-        raise ValueError(f"dof must be an integer of at least 1, got {dof!r}")
-    if not isinstance(confidence, (int, float)) or not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    dof = _validate.integer("dof", dof, minimum=1)
+    confidence = _validate.real(
+        "confidence", confidence, low=0, high=1, low_open=True, high_open=True
+    )
     low, high = 0.0, 1.0
     while _t_central_probability(high, int(dof)) < confidence:
         high *= 2.0
@@ -152,7 +154,9 @@ def _values(name: str, values, minimum: int = 1) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64).ravel()
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a sequence of numbers, got {values!r}") from None
+        raise _validate.ArgumentTypeError(
+            f"{name} must be a sequence of numbers, got {values!r}"
+        ) from None
     if array.size < minimum:
         raise ValueError(f"{name} needs at least {minimum} value(s), got {array.size}")
     if not np.all(np.isfinite(array)):
@@ -160,24 +164,26 @@ def _values(name: str, values, minimum: int = 1) -> np.ndarray:
     return array
 
 
+def _paired(a, b, minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` as arrays (``_values``) of the same size: one value per seed each."""
+    a, b = _values("a", a, minimum), _values("b", b, minimum)
+    if a.size != b.size:
+        raise ValueError(f"a and b must be paired (one value per seed each): {a.size} vs {b.size}")
+    return a, b
+
+
 def _text(name: str, value) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty sentence, got {value!r}")
-    return value.strip()
-
-
-def _direction(direction: str) -> str:
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-    return direction
+    """``value`` stripped if it is a non-empty str (``_validate.text``), else raise."""
+    try:
+        return _validate.text(name, value).strip()
+    except ValueError as error:  # an ArgumentTypeError too
+        raise type(error)(f"{name} must be a non-empty sentence, got {value!r}") from None
 
 
 def _confidence(confidence) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
-        raise TypeError(f"confidence must be a number, got {confidence!r}")
-    if not 0.5 <= confidence < 1.0:
-        raise ValueError(f"confidence must be in [0.5, 1), got {confidence!r}")
-    return float(confidence)
+    return _validate.real(
+        "confidence", confidence, low=0.5, high=1, high_open=True, allowed="in [0.5, 1)"
+    )
 
 
 def _format(array) -> str:
@@ -185,13 +191,25 @@ def _format(array) -> str:
 
 
 def _threshold(name: str, value) -> float | None:
+    """None, or ``value`` as a float if it is a finite number (``_validate.real``)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number or None, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
+    try:
+        return _validate.real(name, value, allowed="a finite number or None")
+    except _validate.ArgumentTypeError:
+        raise _validate.ArgumentTypeError(
+            f"{name} must be a number or None, got {value!r}"
+        ) from None
+
+
+def _thresholds(kind: str, statement, reason, above, below) -> tuple[str, str, float, float]:
+    """The checked ``statement``, ``reason``, ``above`` and ``below`` of a threshold claim
+    (``bounded``, ``mean_interval``), at least one threshold given."""
+    statement, reason = _text("statement", statement), _text("reason", reason)
+    above, below = _threshold("above", above), _threshold("below", below)
+    if above is None and below is None:
+        raise ValueError(f"{kind} needs a threshold: give above=, below= or both")
+    return statement, reason, above, below
 
 
 def _settle(claim: Claim, failure: str) -> Claim:
@@ -251,13 +269,14 @@ def paired_difference(
     entirely above 0 (below 0 for ``"less"``). ``margin`` is the interval's end nearest 0,
     signed so that positive means the claim holds.
     """
-    statement, direction = _text("statement", statement), _direction(direction)
+    statement, direction = (
+        _text("statement", statement),
+        _validate.choice("direction", direction, DIRECTIONS),
+    )
     confidence = _confidence(confidence)
     if _deferred(statement, defer):
         return None
-    a, b = _values("a", a, minimum=2), _values("b", b, minimum=2)
-    if a.size != b.size:
-        raise ValueError(f"a and b must be paired (one value per seed each): {a.size} vs {b.size}")
+    a, b = _paired(a, b, minimum=2)
     differences = a - b
     n = differences.size
     mean = float(differences.mean())
@@ -298,12 +317,13 @@ def every_pair(
     by chance with probability 2^-n (1/32 for 5 seeds, 1/4 for 2). ``margin`` is the
     smallest difference in the claimed direction.
     """
-    statement, direction = _text("statement", statement), _direction(direction)
+    statement, direction = (
+        _text("statement", statement),
+        _validate.choice("direction", direction, DIRECTIONS),
+    )
     if _deferred(statement, defer):
         return None
-    a, b = _values("a", a), _values("b", b)
-    if a.size != b.size:
-        raise ValueError(f"a and b must be paired (one value per seed each): {a.size} vs {b.size}")
+    a, b = _paired(a, b)
     differences = a - b if direction == "greater" else b - a
     margin = float(differences.min())
     word = "above" if direction == "greater" else "below"
@@ -331,10 +351,7 @@ def bounded(
     only training produced. ``margin`` is the smallest distance to a threshold, relative to
     the threshold's size when that is not zero.
     """
-    statement, reason = _text("statement", statement), _text("reason", reason)
-    above, below = _threshold("above", above), _threshold("below", below)
-    if above is None and below is None:
-        raise ValueError("bounded needs a threshold: give above=, below= or both")
+    statement, reason, above, below = _thresholds("bounded", statement, reason, above, below)
     if above is not None and below is not None and not above < below:
         raise ValueError(f"above must be less than below, got above={above!r}, below={below!r}")
     if _deferred(statement, defer):
@@ -375,11 +392,8 @@ def mean_interval(
     For "on average over seeds" statements: ``mean +/- t * sd / sqrt(n)`` lies above
     ``above`` and below ``below``. ``reason`` as in ``bounded``.
     """
-    statement, reason = _text("statement", statement), _text("reason", reason)
-    above, below = _threshold("above", above), _threshold("below", below)
+    statement, reason, above, below = _thresholds("mean_interval", statement, reason, above, below)
     confidence = _confidence(confidence)
-    if above is None and below is None:
-        raise ValueError("mean_interval needs a threshold: give above=, below= or both")
     if _deferred(statement, defer):
         return None
     values = _values("values", values, minimum=2)

@@ -11,6 +11,7 @@ smoothed, stopped at divergence and reduced to named suggestions. Here:
 - ``RangeTestState``: records step losses, smooths them, decides when to stop;
 - ``valley``, ``steep``, ``minimum``, ``slide``: the suggestions of a curve;
 - ``RangeTestResult``: rates, raw and smoothed losses, ``suggestions``, ``plot()``;
+- ``run_range_test``: the loop itself, train at each rate until the state says stop;
 - ``LRFinder`` (a Keras callback) and ``find_lr(model, data)`` for Keras models;
 - ``range_test_numpy(loss, initial_params)`` for the ``lrlab.scratch`` losses.
 
@@ -29,8 +30,9 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lrlab import scratch
+from lrlab import _validate, scratch
 from lrlab.callbacks import unwrap_optimizer
+from lrlab.scratch import _integer_at_least
 
 RAMP_MODES = ("exponential", "linear")
 SUGGESTION_NAMES = ("valley", "steep", "minimum", "slide")
@@ -40,36 +42,15 @@ EPOCH = "epoch"  # batches_per_step=EPOCH: one rate per epoch
 # --- arguments ---------------------------------------------------------------------------------
 
 
-def _positive_integer(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _finite_number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
-
-
 def _check_beta(beta) -> float:
-    beta = _finite_number(beta, "beta")
-    if not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1) (0: no smoothing), got {beta!r}")
-    return beta
+    return _validate.real("beta", beta, 0, 1, high_open=True, allowed="in [0, 1) (0: no smoothing)")
 
 
 def _check_stop_factor(stop_factor) -> float | None:
     if stop_factor is None:
         return None
-    stop_factor = _finite_number(stop_factor, "stop_factor")
-    if stop_factor <= 1:
-        raise ValueError(
-            f"stop_factor must be > 1 (or None: never stop early), got {stop_factor!r}"
-        )
-    return stop_factor
+    allowed = "a number > 1 (or None: never stop early)"
+    return _validate.real("stop_factor", stop_factor, low=1, low_open=True, allowed=allowed)
 
 
 def _check_batches_per_step(batches_per_step) -> int | None:
@@ -80,7 +61,7 @@ def _check_batches_per_step(batches_per_step) -> int | None:
         raise ValueError(
             f"batches_per_step must be a positive integer or {EPOCH!r}, got {batches_per_step!r}"
         )
-    return _positive_integer(batches_per_step, "batches_per_step")
+    return _integer_at_least("batches_per_step", batches_per_step, 1)
 
 
 # --- the ramp ----------------------------------------------------------------------------------
@@ -98,15 +79,12 @@ def learning_rate_ramp(
     uses ``start_lr`` and the last ``end_lr`` (fastai's exponential ramp uses i / num_steps
     and stops one step short of ``end_lr``).
     """
-    start_lr = _finite_number(start_lr, "start_lr")
-    end_lr = _finite_number(end_lr, "end_lr")
-    num_steps = _positive_integer(num_steps, "num_steps", minimum=2)
-    if start_lr <= 0:
-        raise ValueError(f"start_lr must be > 0, got {start_lr!r}")
-    if end_lr <= start_lr:
-        raise ValueError(f"end_lr must be greater than start_lr={start_lr!r}, got {end_lr!r}")
-    if mode not in RAMP_MODES:
-        raise ValueError(f"mode must be one of {RAMP_MODES}, got {mode!r}")
+    start_lr = _validate.real("start_lr", start_lr, low=0, low_open=True, allowed="> 0")
+    end_lr = _validate.real(
+        "end_lr", end_lr, low=start_lr, low_open=True, allowed=f"greater than {start_lr=}"
+    )
+    num_steps = _integer_at_least("num_steps", num_steps, 2)
+    mode = _validate.choice("mode", mode, RAMP_MODES)
     fraction = np.arange(num_steps, dtype=np.float64) / (num_steps - 1)
     if mode == "exponential":
         return start_lr * (end_lr / start_lr) ** fraction
@@ -309,8 +287,8 @@ def slide(
     ``adjust_value`` times the rate at the last left end l for which that held,
     or at n - 1 - lr_diff when it never held.
     """
-    lr_diff = _positive_integer(lr_diff, "lr_diff")
-    threshold = _finite_number(threshold, "threshold")
+    lr_diff = _integer_at_least("lr_diff", lr_diff, 1)
+    threshold = _validate.real("threshold", threshold)
     rates, values = _curve(learning_rates, losses, max(lr_diff + 1, 2), "slide")
     gradient = np.gradient(values)
     right = values.size - 1
@@ -428,6 +406,22 @@ class RangeTestResult:
             ax.plot(
                 self.learning_rates, self.validation_losses, color="C1", label="validation loss"
             )
+        marked = self._mark_suggestions(ax, suggestions)
+        divergence = self.divergence_learning_rate
+        if divergence is not None:
+            ax.axvline(divergence, color="C3", ls=":", label=f"stopped ({self.stop_reason})")
+        if finite.any():
+            self._fit_y_axis(ax, self.losses[finite], marked)
+        if self.mode == "exponential":
+            ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("training loss")
+        ax.set_title(title or f"LR range test ({self.learning_rates.size} steps)")
+        ax.legend()
+        return fig
+
+    def _mark_suggestions(self, ax, suggestions: Sequence[str]) -> list[float]:
+        """Mark each named suggestion on the smoothed curve; the losses marked."""
         curve_rates, curve_losses = self.suggestion_curve()
         values = self.suggestions
         marked = []
@@ -438,23 +432,15 @@ class RangeTestResult:
             at = float(np.interp(np.log(rate), np.log(curve_rates), curve_losses))
             marked.append(at)
             ax.plot(rate, at, "o", ms=8, color=f"C{color}", label=f"{name}: {rate:.2e}")
-        divergence = self.divergence_learning_rate
-        if divergence is not None:
-            ax.axvline(divergence, color="C3", ls=":", label=f"stopped ({self.stop_reason})")
-        if finite.any():
-            shown = self.losses[finite]
-            low = min(shown.min(), np.nanmin(self.smoothed_losses), *marked)
-            high = max(shown[: max(1, shown.size // 10)].max(), self.smoothed_losses[0], *marked)
-            if high > low:
-                margin = 0.1 * (high - low)
-                ax.set_ylim(low - margin, high + margin)
-        if self.mode == "exponential":
-            ax.set_xscale("log")
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("training loss")
-        ax.set_title(title or f"LR range test ({self.learning_rates.size} steps)")
-        ax.legend()
-        return fig
+        return marked
+
+    def _fit_y_axis(self, ax, shown: np.ndarray, marked: list[float]) -> None:
+        """The y-axis from the lowest loss to the start of the curve (and the marks)."""
+        low = min(shown.min(), np.nanmin(self.smoothed_losses), *marked)
+        high = max(shown[: max(1, shown.size // 10)].max(), self.smoothed_losses[0], *marked)
+        if high > low:
+            margin = 0.1 * (high - low)
+            ax.set_ylim(low - margin, high + margin)
 
 
 # --- Keras -------------------------------------------------------------------------------------
@@ -569,6 +555,11 @@ class LRFinder(keras.callbacks.Callback):
         self._snapshot = None
 
     @property
+    def state(self) -> RangeTestState:
+        """The test so far: its steps, losses and whether it has stopped."""
+        return self._state
+
+    @property
     def result(self) -> RangeTestResult:
         return self._state.result(self.mode)
 
@@ -633,43 +624,33 @@ class LRFinder(keras.callbacks.Callback):
 def find_lr(
     model: keras.Model,
     data,
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_steps: int = 100,
-    mode: str = "exponential",
-    *,
-    batches_per_step: int | str = 1,
-    beta: float = 0.98,
-    stop_factor: float | None = 4.0,
-    validation_data=None,
+    *settings,
     batch_size: int | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    **named_settings,
 ) -> RangeTestResult:
     """A range test of a compiled Keras ``model``, which comes back as it was, optimizer included.
 
     ``data`` is what ``fit`` takes as ``x`` (a batched ``tf.data.Dataset``, a
     ``keras.utils.PyDataset``) or an ``(x, y)`` pair of arrays (then ``batch_size``,
-    32 by default). The test trains ``num_steps`` steps of ``batches_per_step``
-    batches (or of one epoch each, ``batches_per_step="epoch"``), going round the
-    data as often as needed, at the rates of ``learning_rate_ramp(start_lr, end_lr,
-    num_steps, mode)``, and stops early as ``RangeTestState`` says. An unbuilt
-    model is built by ``fit`` from the first batch. The optimizer needs a float
-    learning rate (a schedule cannot be set: TypeError); under mixed precision Keras's
-    ``LossScaleOptimizer`` wraps it and the test sets the inner optimizer's rate. With
-    ``batches_per_step="epoch"`` infinite data (``dataset.repeat()``) is a ValueError, as
-    its epoch never ends. Extra ``callbacks`` run after the finder.
+    32 by default). The settings are ``LRFinder``'s, in its order: ``start_lr=1e-7,
+    end_lr=10.0, num_steps=100, mode="exponential", batches_per_step=1, beta=0.98,
+    stop_factor=4.0, validation_data=None``. The test trains ``num_steps`` steps of
+    ``batches_per_step`` batches (or of one epoch each, ``batches_per_step="epoch"``),
+    going round the data as often as needed, at the rates of ``learning_rate_ramp``, and
+    stops early as ``RangeTestState`` says. An unbuilt model is built from the first batch;
+    the optimizer needs a float rate (a schedule cannot be set: TypeError); under mixed
+    precision the test sets the rate inside Keras's ``LossScaleOptimizer``. With
+    ``batches_per_step="epoch"`` infinite data (``dataset.repeat()``) is a ValueError: its
+    epoch never ends. Extra ``callbacks`` run after the finder.
     """
     if getattr(model, "optimizer", None) is None:
-        raise ValueError(
-            "find_lr needs a compiled model: call model.compile(optimizer, loss) first"
-        )
+        raise ValueError("find_lr needs a compiled model: call model.compile(optimizer, loss)")
     _settable_learning_rate(model.optimizer)
-    finder = LRFinder(
-        start_lr, end_lr, num_steps, mode, batches_per_step, beta, stop_factor, validation_data
-    )
-    batches = _check_batches_per_step(batches_per_step)
+    finder = LRFinder(*settings, **named_settings)
+    batches, num_steps = finder.state.batches_per_step, finder.learning_rates.size
     if batch_size is not None:
-        batch_size = _positive_integer(batch_size, "batch_size")
+        batch_size = _integer_at_least("batch_size", batch_size, 1)
     x, y = _split_pair(data)
     _check_finite_epochs(x, batches)
     epochs = num_steps if batches is None else num_steps * batches  # the finder stops the fit
@@ -693,6 +674,21 @@ def find_lr(
 # --- NumPy -------------------------------------------------------------------------------------
 
 
+def run_range_test(state: RangeTestState, train_batch: Callable, validation_loss=None) -> None:
+    """The range test's loop: train at each rate of the ramp until ``state`` says stop.
+
+    ``train_batch(rate)`` trains one batch at ``rate`` and returns its loss (taken before
+    the update); ``validation_loss()``, if given, is taken after each step. ``LRFinder``
+    runs the same loop inside ``model.fit``, one callback call per batch.
+    """
+    while not state.finished:
+        rate = state.learning_rate  # the rate of the step in progress, from the ramp
+        step_complete = False
+        while not step_complete:  # batches_per_step batches, fewer if a loss is not finite
+            step_complete = state.add_batch_loss(train_batch(rate))
+        state.end_step(None if validation_loss is None else validation_loss())
+
+
 def range_test_numpy(
     loss,
     initial_params,
@@ -710,42 +706,40 @@ def range_test_numpy(
 ) -> RangeTestResult:
     """The range test with gradient descent on an ``lrlab.scratch`` loss (``.loss``, ``.grad``).
 
-    ``scratch.train`` runs ``scratch.SGD`` whose rate follows the ramp: step k uses
-    ``learning_rate_ramp(...)[k]`` for ``batches_per_step`` mini-batches of
+    ``run_range_test`` drives ``scratch.SGD`` on the steps of ``scratch.descent``: step k
+    uses ``learning_rate_ramp(...)[k]`` for ``batches_per_step`` mini-batches of
     ``batch_size`` (None: the full batch), or for one epoch each with
     ``batches_per_step="epoch"``; the batch order is drawn from ``seed``. Each batch
-    loss (taken before its update, as in Keras) goes through ``RangeTestState``;
-    the run is cut where that stops it (the steps after a stop do not change the
-    ones before it). ``validation_loss(params)``, if given, is taken after each step.
+    loss (taken before its update, as in Keras) goes through ``RangeTestState``, which
+    stops the test. ``validation_loss(params)``, if given, is taken after each step.
     """
     rates = learning_rate_ramp(start_lr, end_lr, num_steps, mode)
-    state = RangeTestState(rates, batches_per_step, beta, stop_factor)
+    batches_per_rate = _check_batches_per_step(batches_per_step)
     num_examples = getattr(loss, "num_examples", None)
-    if state.batches_per_step is not None:
-        batches_per_rate = state.batches_per_step
-    elif batch_size is None or num_examples is None:
-        batches_per_rate = 1
-    else:
-        batches_per_rate = -(-num_examples // _positive_integer(batch_size, "batch_size"))
+    if batches_per_rate is None:  # one epoch per rate
+        full_batch = batch_size is None or num_examples is None
+        batches_per_rate = (
+            1 if full_batch else -(-num_examples // _integer_at_least("batch_size", batch_size, 1))
+        )
+    state = RangeTestState(rates, batches_per_rate, beta, stop_factor)
+    rate_now, params = rates[0], None  # SGD's rate reads rate_now: the rate train_batch was given
+    steps = scratch.descent(
+        loss, scratch.SGD(lambda step_index: rate_now), initial_params, batch_size, seed
+    )
 
-    def schedule(step_index: int) -> float:
-        return rates[step_index // batches_per_rate]
+    def train_batch(rate):
+        nonlocal rate_now, params
+        rate_now = rate
+        batch_loss, _, params = next(steps)
+        return batch_loss
+
+    def after_step():
+        return validation_loss(params)
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        trajectory = scratch.train(
-            loss,
-            scratch.SGD(schedule),
-            initial_params,
-            steps=num_steps * batches_per_rate,
-            batch_size=batch_size,
-            seed=seed,
-            progress=False,
-        )
-        for batch_index, batch_loss in enumerate(trajectory.losses):
-            step_complete = state.add_batch_loss(batch_loss)
-            if step_complete or (batch_index + 1) % batches_per_rate == 0:
-                after = trajectory.params[batch_index + 1]
-                state.end_step(None if validation_loss is None else validation_loss(after))
-            if state.finished:
-                break
+        run_range_test(state, train_batch, None if validation_loss is None else after_step)
     return state.result(mode)
+
+
+def _batches(batch_size) -> int:
+    return _integer_at_least("batch_size", batch_size, 1)

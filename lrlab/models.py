@@ -1,10 +1,13 @@
-"""The LeNet-style ConvNet of the course exercise."""
+"""The LeNet-style ConvNet of the course exercise (43 GTSRB classes: ``lrlab.data.NUM_CLASSES``)."""
 
 from __future__ import annotations
 
 import keras
 
-NUM_CLASSES = 43
+from lrlab import _validate
+from lrlab.data import NUM_CLASSES
+
+__all__ = ["build_convnet", "compile_classifier"]
 
 
 def build_convnet(input_shape=(32, 32, 3), num_classes: int = NUM_CLASSES) -> keras.Sequential:
@@ -14,7 +17,8 @@ def build_convnet(input_shape=(32, 32, 3), num_classes: int = NUM_CLASSES) -> ke
     ``SparseCategoricalCrossentropy(from_logits=True)`` (see ``compile_classifier``).
     The model is built (it has weights) as soon as it is created.
     """
-    if num_classes < 2:
+    num_classes = _validate.integer("num_classes", num_classes)
+    if num_classes < 2:  # kept apart from _validate's bounds for its message
         raise ValueError(f"num_classes must be at least 2, got {num_classes}")
     return keras.Sequential(
         [

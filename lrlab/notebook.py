@@ -66,9 +66,15 @@ def source_of(obj) -> str:
 
 
 def show_source(*objects) -> None:
-    """Print the source code of each of ``objects`` (functions, methods, classes), one after
-    the other with a blank line between: a lesson shows the code lrlab runs, from the one
-    place it lives, instead of a copy that could drift from it."""
+    """Print the source code of each of ``objects`` (functions, methods, classes), each under
+    a comment naming it (``# lrlab.scratch.Adam.update``), with a blank line between: a
+    lesson shows the code lrlab runs, from the one place it lives, instead of a copy that
+    could drift from it."""
     if not objects:
         raise TypeError("show_source needs at least one function, method or class")
-    print("\n\n".join(source_of(obj).rstrip() for obj in objects))
+    sources = [source_of(obj).rstrip() for obj in objects]  # each checked before printing
+    named = [
+        f"# {obj.__module__}.{obj.__qualname__}\n{source}"
+        for obj, source in zip(objects, sources, strict=True)
+    ]
+    print("\n\n".join(named))

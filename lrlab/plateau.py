@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrlab import _validate
+
 MODES = ("min", "max")
 THRESHOLD_MODES = ("rel", "abs")
 
@@ -84,9 +86,7 @@ def keras_reduce_on_plateau(
     values, rate = _validated(
         metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr
     )
-    _number("min_delta", min_delta)
-    if not min_delta >= 0:
-        raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
+    min_delta = _real("min_delta", min_delta, ">= 0", low=0)
     float32 = np.float32
     rate = float(float32(rate))
     best = None
@@ -139,25 +139,14 @@ def torch_reduce_on_plateau(
     values, rate = _validated(
         metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr
     )
-    if threshold_mode not in THRESHOLD_MODES:
-        raise ValueError(f"threshold_mode must be one of {THRESHOLD_MODES}, got {threshold_mode!r}")
-    _number("threshold", threshold)
-    if not threshold >= 0:
-        raise ValueError(f"threshold must be >= 0, got {threshold!r}")
-    _number("eps", eps)
-    if not eps >= 0:
-        raise ValueError(f"eps must be >= 0, got {eps!r}")
+    _validate.choice("threshold_mode", threshold_mode, THRESHOLD_MODES)
+    threshold = _real("threshold", threshold, ">= 0", low=0)
+    eps = _real("eps", eps, ">= 0", low=0)
     best = -math.inf if mode == "max" else math.inf
     bad_epochs = cooldown_counter = 0
     rates, reductions = [rate], []
     for epoch, value in enumerate(values, start=1):
-        if mode == "max":
-            bar = best * (1.0 + threshold) if threshold_mode == "rel" else best + threshold
-            improved = value > bar
-        else:
-            bar = best * (1.0 - threshold) if threshold_mode == "rel" else best - threshold
-            improved = value < bar
-        if improved:
+        if _torch_improves(value, best, mode, threshold, threshold_mode):
             best = value
             bad_epochs = 0
         else:
@@ -176,45 +165,52 @@ def torch_reduce_on_plateau(
     return PlateauDecisions(np.array(rates, dtype=np.float64), tuple(reductions))
 
 
+def _torch_improves(value, best, mode, threshold, threshold_mode) -> bool:
+    """PyTorch's ``is_better``: ``value`` beats ``best`` by the ``threshold`` (relative or
+    absolute) in the direction of ``mode``; False for NaN."""
+    if mode == "max":
+        bar = best * (1.0 + threshold) if threshold_mode == "rel" else best + threshold
+        return value > bar
+    bar = best * (1.0 - threshold) if threshold_mode == "rel" else best - threshold
+    return value < bar
+
+
 def _validated(metric_values, initial_learning_rate, mode, factor, patience, cooldown, min_lr):
-    """The metric values as a 1-D float64 array and the initial rate, or a TypeError/ValueError."""
+    """The metric values as a 1-D float64 array and the initial rate as a float, after the
+    checks of the arguments both rules share (``_validate``: ArgumentTypeError or ValueError)."""
+    values = _metric_values(metric_values)
+    _validate.choice("mode", mode, MODES)
+    _real("factor", factor, "in (0, 1)", low=0, high=1, low_open=True, high_open=True)
+    _validate.integer("patience", patience, minimum=0)
+    _validate.integer("cooldown", cooldown, minimum=0)
+    infinite = isinstance(initial_learning_rate, numbers.Real) and math.isinf(initial_learning_rate)
+    rate = _real(
+        "initial_learning_rate",
+        initial_learning_rate,
+        "a finite number > 0" if infinite else "> 0",
+        low=0,
+        low_open=True,
+    )
+    _real("min_lr", min_lr, ">= 0", low=0)
+    return values, rate
+
+
+def _metric_values(metric_values) -> np.ndarray:
+    """``metric_values`` as a 1-D float64 array (NaN kept), or a TypeError/ValueError."""
+    wrong = f"metric_values must be a sequence of numbers (one per epoch), got {metric_values!r}"
     if isinstance(metric_values, (str, bytes)):
-        raise TypeError(
-            f"metric_values must be a sequence of numbers (one per epoch), got {metric_values!r}"
-        )
+        raise _validate.ArgumentTypeError(wrong)
     try:
         values = np.asarray(metric_values, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"metric_values must be a sequence of numbers (one per epoch), got {metric_values!r}"
-            f" ({error})"
-        ) from None
+        raise _validate.ArgumentTypeError(f"{wrong} ({error})") from None
     if values.ndim != 1:
         raise ValueError(
             f"metric_values must be a 1-D sequence (one value per epoch), got shape {values.shape}"
         )
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    _number("factor", factor)
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-    for name, count in (("patience", patience), ("cooldown", cooldown)):
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {count!r}")
-    _number("initial_learning_rate", initial_learning_rate)
-    if not initial_learning_rate > 0:
-        raise ValueError(f"initial_learning_rate must be > 0, got {initial_learning_rate!r}")
-    if not math.isfinite(initial_learning_rate):
-        raise ValueError(
-            f"initial_learning_rate must be a finite number > 0, got {initial_learning_rate!r}"
-        )
-    _number("min_lr", min_lr)
-    if not min_lr >= 0:
-        raise ValueError(f"min_lr must be >= 0, got {min_lr!r}")
-    return values, float(initial_learning_rate)
+    return values
 
 
-def _number(name: str, value) -> None:
-    """A TypeError naming ``name`` unless ``value`` is a real number (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+def _real(name: str, value, allowed: str, **bounds) -> float:
+    """``_validate.real`` with the wrong kind worded ``"<name> must be a number, got ..."``."""
+    return _validate.real(name, value, allowed=allowed, kind="a number", **bounds)

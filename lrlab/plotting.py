@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from lrlab import _validate
 from lrlab.paths import atomic_file, figures_dir
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -29,8 +30,7 @@ def savefig(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
     200 characters; a trailing ``.png`` is accepted. Any other name is a ValueError, a non-str
     a TypeError. A ``folder`` that is an existing file is a NotADirectoryError.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"figure name must be a str such as '07_metrics_constant', got {name!r}")
+    _validate.text("figure name", name, allow_empty=True)
     stem = name[:-4] if name.endswith(".png") else name
     if not _NAME.fullmatch(stem):
         raise ValueError(
@@ -75,23 +75,27 @@ def learning_rate_curve(schedule, steps) -> np.ndarray:
 
 
 def _steps_array(steps) -> np.ndarray:
-    """``steps`` as a 1-D array: an int n >= 1 means 0..n-1; a sequence is taken as it is."""
+    """``steps`` as a 1-D array: an int n >= 1 means 0..n-1; a sequence is taken as it is.
+
+    The checks of ``_validate.integer``, with messages that say both forms ``steps`` takes
+    (and the kind of a wrong value)."""
     if isinstance(steps, (str, bytes)):
-        raise TypeError(
+        raise _validate.ArgumentTypeError(
             f"steps must be a positive int or a 1-D sequence of steps, got the "
             f"{type(steps).__name__} {steps!r}: pass a number (e.g. 10), not text"
         )
     if np.isscalar(steps):
-        if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)):
-            raise TypeError(
+        try:
+            return np.arange(_validate.integer("steps", steps, minimum=1))
+        except _validate.ArgumentTypeError:
+            raise _validate.ArgumentTypeError(
                 f"steps must be a positive int (the number of steps) or a 1-D sequence of "
                 f"steps, got {steps!r} (a {type(steps).__name__})"
-            )
-        if steps < 1:
+            ) from None
+        except ValueError:
             raise ValueError(
                 f"steps must be a positive int or a 1-D sequence of steps, got {steps!r}"
-            )
-        return np.arange(steps)
+            ) from None
     array = np.asarray(steps)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(
@@ -134,6 +138,20 @@ def plot_schedules(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def show_schedules(
+    schedules: Mapping[str, Callable] | Sequence[tuple[str, Callable]],
+    steps,
+    name: str,
+    title: str | None = None,
+    xlabel: str = "step",
+) -> None:
+    """``plot_schedules(schedules, steps, title, xlabel)``, saved as ``figures/<name>.png``
+    (``savefig``) and shown (``plt.show()``): the figure cell of a lesson, in one call."""
+    fig = plot_schedules(schedules, steps, title=title, xlabel=xlabel)
+    savefig(fig, name)
+    plt.show()
 
 
 def display_metrics(history, title: str | None = None):

@@ -7,8 +7,12 @@
   ``NoisyLinearCosineDecay``.
 - ``StepDecay`` (the course's step-wise annealing), ``RampSustainDecay`` and its epoch
   function ``ramp_sustain_decay`` (the ramp-up / sustain / decay of many Kaggle notebooks),
-  ``OneCycle`` (PyTorch's ``OneCycleLR``), ``WarmupStableDecay``, ``LinearRamp`` and
+  ``OneCycle`` (PyTorch's ``OneCycleLR``), ``WarmupStableDecay``, ``InverseSqrtDecay`` (the
+  Transformer's warm-up and inverse-square-root decay), ``LinearRamp`` and
   ``ChainedSchedule`` (PyTorch's ``SequentialLR``).
+
+The Keras or lrlab equivalent of each PyTorch scheduler is ``lrlab.torch_equivalents`` (its
+``torch_equivalent`` is also found here, as in lrlab 0.1).
 
 Every class is a ``keras.optimizers.schedules.LearningRateSchedule``: pass it as an
 optimizer's ``learning_rate``. ``__call__`` is pure ``keras.ops`` math on the step, with no
@@ -41,6 +45,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from lrlab import _validate
+
 __all__ = [
     "CyclicalLearningRate",
     "TriangularCyclicalLearningRate",
@@ -53,9 +59,9 @@ __all__ = [
     "ramp_sustain_decay",
     "OneCycle",
     "WarmupStableDecay",
+    "InverseSqrtDecay",
     "LinearRamp",
     "ChainedSchedule",
-    "torch_equivalent",
 ]
 
 _register = keras.saving.register_keras_serializable(package="lrlab")
@@ -77,7 +83,7 @@ def _plain(name, value):
     never see a later ``assign``.
     """
     if isinstance(value, keras.Variable):
-        raise TypeError(
+        raise _validate.ArgumentTypeError(
             f"{name} must be a number, got a keras.Variable ({value.path}): a schedule keeps "
             f"plain numbers (so that model.save works) and would not follow a later assign. "
             f"Pass its value, e.g. float({name}.numpy())"
@@ -85,7 +91,9 @@ def _plain(name, value):
     if ops.is_tensor(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
         array = np.asarray(keras.ops.convert_to_numpy(value))
         if array.ndim != 0:
-            raise TypeError(f"{name} must be a scalar number, got an array of shape {array.shape}")
+            raise _validate.ArgumentTypeError(
+                f"{name} must be a scalar number, got an array of shape {array.shape}"
+            )
         value = array[()]
     if isinstance(value, np.bool_):
         return value  # refused as a bool by the checks
@@ -98,25 +106,10 @@ def _plain(name, value):
 
 def _real(name, value, low=None, high=None, low_open=False, high_open=False):
     """``value`` as a plain number (see ``_plain``) if it is a finite real number in the
-    interval that float32 holds (no overflow to inf, no underflow to 0), else raise."""
+    interval (``_validate.real``) that float32 holds (no overflow to inf, no underflow to 0),
+    else raise."""
     value = _plain(name, value)
-    if isinstance(value, (bool, str, bytes, np.bool_)) or value is None:
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    too_low = low is not None and (number <= low if low_open else number < low)
-    too_high = high is not None and (number >= high if high_open else number > high)
-    if not math.isfinite(number) or too_low or too_high:
-        interval = (
-            ("(" if low_open else "[")
-            + ("-inf" if low is None else f"{low:g}")
-            + ", "
-            + ("inf" if high is None else f"{high:g}")
-            + (")" if high_open or high is None else "]")
-        )
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    number = _validate.real(name, value, low, high, low_open, high_open)
     if abs(number) > _FLOAT32_MAX:
         raise ValueError(
             f"{name}={value!r} overflows float32 (largest {_FLOAT32_MAX:.4g}), in which Keras "
@@ -130,23 +123,17 @@ def _real(name, value, low=None, high=None, low_open=False, high_open=False):
     return value
 
 
-def _integer(name, value, minimum):
-    """``value`` as a Python int if it is an integer >= ``minimum`` (Python, NumPy or a scalar
-    integer tensor), else raise."""
-    plain = _plain(name, value)
-    if isinstance(plain, bool) or not isinstance(plain, int):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if plain < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return plain
+def _integer(name, value, minimum, maximum=None):
+    """``value`` as a Python int if it is an integer in ``[minimum, maximum]`` (Python, NumPy
+    or a scalar integer tensor; ``_validate.integer``), else raise."""
+    return _validate.integer(name, _plain(name, value), minimum, maximum)
 
 
 def _name(value, default):
     """The name scope of a schedule: ``default`` for None, else a str without ``/``."""
     if value is None:
         return default
-    if not isinstance(value, str):
-        raise TypeError(f"name must be a str (or None: {default!r}), got {value!r}")
+    _validate.text("name", value, allow_empty=True)
     if "/" in value:
         raise ValueError(f"name must not contain '/' (Keras name scopes refuse it), got {value!r}")
     return value
@@ -173,12 +160,6 @@ def _check_step(step):
                 f"step must be >= 0 (steps count optimizer updates from 0), got {step!r}"
             )
     return step
-
-
-def _choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
 
 
 def _compute_dtype(*learning_rates) -> str:
@@ -231,8 +212,27 @@ def _serialize_scale_fn(scale_fn):
     return keras.saving.serialize_keras_object(scale_fn)
 
 
+class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
+    """The base of lrlab's schedules: ``get_config`` gives the attributes named in
+    ``_CONFIG``, in that order (the constructor's arguments, as it checked and stored them),
+    and Keras's ``from_config`` (``cls(**config)``) builds the schedule again."""
+
+    _CONFIG: tuple[str, ...] = ()
+
+    def get_config(self):
+        return {key: getattr(self, key) for key in self._CONFIG}
+
+    def _tensors(self, step, rates, others=()):
+        """The step (``_step``), then the attributes named in ``rates`` and in ``others``, as
+        tensors of the schedule's dtype: float64 if one of the ``rates`` is float64
+        (``_compute_dtype``), else float32."""
+        dtype = _compute_dtype(*(getattr(self, name) for name in rates))
+        values = [_tensor(getattr(self, name), dtype) for name in (*rates, *others)]
+        return _step(step, dtype), *values
+
+
 @_register
-class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+class CyclicalLearningRate(_Schedule):
     """A cyclical learning rate with a custom amplitude function (TFA's ``CyclicalLearningRate``).
 
     Smith (2017), "Cyclical Learning Rates for Training Neural Networks", WACV,
@@ -298,7 +298,9 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         )
         step_size = _real("step_size", step_size, low=0, low_open=True)
         if not callable(scale_fn):
-            raise TypeError(f"scale_fn must be a function of the cycle or step, got {scale_fn!r}")
+            raise _validate.ArgumentTypeError(
+                f"scale_fn must be a function of the cycle or step, got {scale_fn!r}"
+            )
         self.initial_learning_rate = initial_learning_rate
         self.maximal_learning_rate = maximal_learning_rate
         self.step_size = step_size
@@ -307,7 +309,7 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
             # the config, so a refusal there would leave an empty file behind.
             _serialize_scale_fn(scale_fn)
         self.scale_fn = scale_fn
-        self.scale_mode = _choice("scale_mode", scale_mode, ("cycle", "iterations"))
+        self.scale_mode = _validate.choice("scale_mode", scale_mode, ("cycle", "iterations"))
         self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
@@ -321,9 +323,10 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
             x = ops.abs(step / step_size - 2 * cycle + 1)
             mode_step = cycle if self.scale_mode == "cycle" else step
             height = _tensor(self.scale_fn(mode_step), dtype)
-            return initial_learning_rate + (
-                maximal_learning_rate - initial_learning_rate
-            ) * ops.maximum(1 - x, 0) * height
+            return (
+                initial_learning_rate
+                + (maximal_learning_rate - initial_learning_rate) * ops.maximum(1 - x, 0) * height
+            )
 
     def get_config(self):
         return {
@@ -343,30 +346,18 @@ class CyclicalLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         return cls(**config)
 
 
-@_register
-class TriangularCyclicalLearningRate(CyclicalLearningRate):
-    """The triangular cyclical policy: every cycle has the full height (TFA's class of this name).
+class _CyclicalPolicy(CyclicalLearningRate):
+    """A cyclical schedule whose ``scale_fn`` is its own ``height`` method (TFA's named
+    policies, Smith 2017, https://arxiv.org/abs/1506.01186): ``CyclicalLearningRate`` with
+    ``scale_fn = height``, saved without ``scale_fn`` (the class is the policy), with the keys
+    and values of TFA's configs.
 
-    Smith (2017), https://arxiv.org/abs/1506.01186; ``CyclicalLearningRate`` with
-
-    ```python
-    scale_fn = lambda x: 1.0
-    ```
-
-    equal to PyTorch's ``CyclicLR(mode="triangular")`` with ``step_size_up=step_size``.
-
-    Example:
-
-    ```python
-    schedule = TriangularCyclicalLearningRate(1e-4, 1e-2, step_size=2000)
-    ```
-
-    Args:
+    Args (of every policy):
         initial_learning_rate: the lowest rate (>= 0).
-        maximal_learning_rate: the highest rate (>= ``initial_learning_rate``).
+        maximal_learning_rate: the top of the first cycle (>= ``initial_learning_rate``).
         step_size: steps from the bottom to the top of a cycle (> 0).
-        scale_mode: ``"cycle"`` or ``"iterations"`` (the same values here).
-        name: name scope of the operations.
+        scale_mode: ``"cycle"`` or ``"iterations"``: what ``height`` receives.
+        name: name scope of the operations (None: the class name).
     """
 
     def __init__(
@@ -375,7 +366,7 @@ class TriangularCyclicalLearningRate(CyclicalLearningRate):
         maximal_learning_rate,
         step_size,
         scale_mode="cycle",
-        name="TriangularCyclicalLearningRate",
+        name=None,
     ):
         super().__init__(
             initial_learning_rate,
@@ -385,95 +376,64 @@ class TriangularCyclicalLearningRate(CyclicalLearningRate):
             scale_mode=scale_mode,
             name=name,
         )
+
+    def height(self, mode_step):
+        """The height factor of the cycle (or step) ``mode_step``, a tensor."""
+        raise NotImplementedError
+
+    _CONFIG = (
+        "initial_learning_rate",
+        "maximal_learning_rate",
+        "step_size",
+        "scale_mode",
+        "name",
+    )
+    get_config = _Schedule.get_config  # not CyclicalLearningRate's: no scale_fn
+
+
+@_register
+class TriangularCyclicalLearningRate(_CyclicalPolicy):
+    """The triangular cyclical policy: every cycle has the full height (TFA's class of this name).
+
+    ``scale_fn = lambda x: 1.0``; PyTorch's ``CyclicLR(mode="triangular")`` with
+    ``step_size_up=step_size``. ``scale_mode`` changes nothing here. Arguments: those of
+    every cyclical policy (``initial_learning_rate``, ``maximal_learning_rate``,
+    ``step_size``, ``scale_mode="cycle"``, ``name``). Example:
+    ``TriangularCyclicalLearningRate(1e-4, 1e-2, step_size=2000)``.
+    """
 
     def height(self, mode_step):
         """The height factor of a cycle: 1."""
         return ops.ones_like(mode_step)
 
-    def get_config(self):
-        return _config_without_scale_fn(self)
-
 
 @_register
-class Triangular2CyclicalLearningRate(CyclicalLearningRate):
+class Triangular2CyclicalLearningRate(_CyclicalPolicy):
     """The triangular2 policy: each cycle has half the height of the one before (TFA's class).
 
-    Smith (2017), https://arxiv.org/abs/1506.01186; ``CyclicalLearningRate`` with
-
-    ```python
-    scale_fn = lambda x: 1 / (2.0 ** (x - 1))
-    ```
-
-    equal to PyTorch's ``CyclicLR(mode="triangular2")`` with ``step_size_up=step_size``.
-
-    Example:
-
-    ```python
-    schedule = Triangular2CyclicalLearningRate(1e-4, 1e-2, step_size=2000)
-    ```
-
-    Args:
-        initial_learning_rate: the lowest rate (>= 0).
-        maximal_learning_rate: the top of the first cycle (>= ``initial_learning_rate``).
-        step_size: steps from the bottom to the top of a cycle (> 0).
-        scale_mode: ``"cycle"`` (halve once per cycle) or ``"iterations"`` (halve every
-            step, as TFA does in that mode).
-        name: name scope of the operations.
+    ``scale_fn = lambda x: 1 / (2.0 ** (x - 1))``; PyTorch's ``CyclicLR(mode="triangular2")``
+    with ``step_size_up=step_size``. With ``scale_mode="cycle"`` (the default) the height
+    halves once per cycle, with ``"iterations"`` every step (as TFA does in that mode).
+    Arguments as for ``TriangularCyclicalLearningRate``; example:
+    ``Triangular2CyclicalLearningRate(1e-4, 1e-2, step_size=2000)``.
     """
-
-    def __init__(
-        self,
-        initial_learning_rate,
-        maximal_learning_rate,
-        step_size,
-        scale_mode="cycle",
-        name="Triangular2CyclicalLearningRate",
-    ):
-        super().__init__(
-            initial_learning_rate,
-            maximal_learning_rate,
-            step_size,
-            scale_fn=self.height,
-            scale_mode=scale_mode,
-            name=name,
-        )
 
     def height(self, mode_step):
         """The height factor: ``1 / 2 ** (mode_step - 1)``."""
         return 1 / (2.0 ** (mode_step - 1))
 
-    def get_config(self):
-        return _config_without_scale_fn(self)
-
 
 @_register
-class ExponentialCyclicalLearningRate(CyclicalLearningRate):
+class ExponentialCyclicalLearningRate(_CyclicalPolicy):
     """The exp_range policy: the height shrinks by ``gamma`` every step (TFA's class of this name).
 
-    Smith (2017), https://arxiv.org/abs/1506.01186; ``CyclicalLearningRate`` with
-
-    ```python
-    scale_fn = lambda x: gamma ** x
-    ```
-
-    equal to PyTorch's ``CyclicLR(mode="exp_range")``. TFA's own class fails inside
-    ``model.fit`` with the default ``scale_mode="iterations"``: it raises ``gamma`` to the
-    integer step. This one casts the step to the schedule's dtype first.
-
-    Example:
-
-    ```python
-    schedule = ExponentialCyclicalLearningRate(1e-3, 1e-2, step_size=5, gamma=0.8)
-    ```
-
-    Args:
-        initial_learning_rate: the lowest rate (>= 0).
-        maximal_learning_rate: the top of the first cycle (>= ``initial_learning_rate``).
-        step_size: steps from the bottom to the top of a cycle (> 0).
-        scale_mode: ``"iterations"`` (``gamma ** step``, the default, as in TFA and
-            PyTorch) or ``"cycle"`` (``gamma ** cycle``).
-        gamma: the height factor per step or cycle, in (0, 1].
-        name: name scope of the operations.
+    ``scale_fn = lambda x: gamma ** x``; PyTorch's ``CyclicLR(mode="exp_range")``. TFA's own
+    class fails inside ``model.fit`` with the default ``scale_mode="iterations"``: it raises
+    ``gamma`` to the integer step. This one casts the step to the schedule's dtype first.
+    Arguments as for ``TriangularCyclicalLearningRate``, with ``scale_mode="iterations"``
+    (``gamma ** step``, the default, as in TFA and PyTorch) or ``"cycle"`` (``gamma **
+    cycle``), and ``gamma``, the height factor per step or cycle, in (0, 1]. Example:
+    ``ExponentialCyclicalLearningRate(1e-3, 1e-2, step_size=5, gamma=0.8)``.
     """
 
     def __init__(
@@ -483,41 +443,23 @@ class ExponentialCyclicalLearningRate(CyclicalLearningRate):
         step_size,
         scale_mode="iterations",
         gamma=1.0,
-        name="ExponentialCyclicalLearningRate",
+        name=None,
     ):
         self.gamma = _real("gamma", gamma, low=0, high=1, low_open=True)
-        super().__init__(
-            initial_learning_rate,
-            maximal_learning_rate,
-            step_size,
-            scale_fn=self.height,
-            scale_mode=scale_mode,
-            name=name,
-        )
+        super().__init__(initial_learning_rate, maximal_learning_rate, step_size, scale_mode, name)
 
     def height(self, mode_step):
         """The height factor: ``gamma ** mode_step``."""
         return ops.power(_tensor(self.gamma, mode_step.dtype), mode_step)
 
-    def get_config(self):
-        return {**_config_without_scale_fn(self), "gamma": self.gamma}
-
-
-def _config_without_scale_fn(schedule):
-    return {
-        "initial_learning_rate": schedule.initial_learning_rate,
-        "maximal_learning_rate": schedule.maximal_learning_rate,
-        "step_size": schedule.step_size,
-        "scale_mode": schedule.scale_mode,
-        "name": schedule.name,
-    }
+    _CONFIG = (*_CyclicalPolicy._CONFIG, "gamma")
 
 
 # --- linear-cosine decay (removed from Keras with tf.keras.experimental) ---------------------
 
 
 @_register
-class LinearCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
+class LinearCosineDecay(_Schedule):
     """Linear-cosine decay: a cosine whose amplitude shrinks linearly (``tf.keras.experimental``).
 
     Bello et al. (2017), "Neural Optimizer Search with Reinforcement Learning", ICML,
@@ -589,15 +531,14 @@ class LinearCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
         """The linear part as it enters the formula (noise-free here)."""
         return linear_decayed
 
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "num_periods": self.num_periods,
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "name": self.name,
-        }
+    _CONFIG = (
+        "initial_learning_rate",
+        "decay_steps",
+        "num_periods",
+        "alpha",
+        "beta",
+        "name",
+    )
 
 
 _HASH_MULTIPLIERS = (0x7FEB352D, 0x846CA68B)
@@ -702,13 +643,8 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
         self.variance_decay = _real("variance_decay", variance_decay, low=0)
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
-        _integer("seed", seed, 0)
-        if seed >= 2**32:
-            raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
-        self.seed = int(seed)
-        if not isinstance(allow_negative, (bool, np.bool_)):
-            raise TypeError(f"allow_negative must be True or False, got {allow_negative!r}")
-        self.allow_negative = bool(allow_negative)
+        self.seed = _integer("seed", seed, 0, 2**32 - 1)
+        self.allow_negative = _validate.flag("allow_negative", allow_negative)
 
     def __call__(self, step):
         rate = super().__call__(step)
@@ -721,21 +657,20 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
         )
         return linear_decayed + _standard_normal(self.seed, step, dtype) * ops.sqrt(variance)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "initial_variance": self.initial_variance,
-            "variance_decay": self.variance_decay,
-            "seed": self.seed,
-            "allow_negative": self.allow_negative,
-        }
+    _CONFIG = (
+        *LinearCosineDecay._CONFIG,
+        "initial_variance",
+        "variance_decay",
+        "seed",
+        "allow_negative",
+    )
 
 
 # --- step-wise and ramp schedules of the course --------------------------------------------
 
 
 @_register
-class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
+class StepDecay(_Schedule):
     """The course's step-wise annealing: multiply by ``decay_rate`` every ``decay_steps`` steps.
 
     ``eta_n = eta_0 * d ** floor((1 + n) / r)`` (n = step, r = ``decay_steps``,
@@ -778,36 +713,36 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
                 _tensor(self.decay_rate, dtype), drops
             )
 
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_rate": self.decay_rate,
-            "decay_steps": self.decay_steps,
-            "name": self.name,
-        }
+    _CONFIG = (
+        "initial_learning_rate",
+        "decay_rate",
+        "decay_steps",
+        "name",
+    )
 
 
 def _check_ramp_sustain_decay(
     unit, start, maximum, minimum, ramp, sustain, decay_rate, decay_every
 ):
-    """The seven arguments as plain numbers (``_real``), in the order given."""
+    """The seven arguments as plain numbers (``_real``), by their names (``unit``: "steps"
+    or "epochs", in ``ramp_<unit>``, ``sustain_<unit>`` and ``decay_every_<unit>``)."""
     start = _real("start_learning_rate", start, low=0)
     maximum = _real(
         "max_learning_rate", maximum, low=max(float(start), 0.0), low_open=float(start) == 0
     )
-    return (
-        start,
-        maximum,
-        _real("min_learning_rate", minimum, low=0, high=float(maximum)),
-        _real(f"ramp_{unit}", ramp, low=0),
-        _real(f"sustain_{unit}", sustain, low=0),
-        _real("decay_rate", decay_rate, low=0, high=1, low_open=True),
-        _real(f"decay_every_{unit}", decay_every, low=0, low_open=True),
-    )
+    return {
+        "start_learning_rate": start,
+        "max_learning_rate": maximum,
+        "min_learning_rate": _real("min_learning_rate", minimum, low=0, high=float(maximum)),
+        f"ramp_{unit}": _real(f"ramp_{unit}", ramp, low=0),
+        f"sustain_{unit}": _real(f"sustain_{unit}", sustain, low=0),
+        "decay_rate": _real("decay_rate", decay_rate, low=0, high=1, low_open=True),
+        f"decay_every_{unit}": _real(f"decay_every_{unit}", decay_every, low=0, low_open=True),
+    }
 
 
 @_register
-class RampSustainDecay(keras.optimizers.schedules.LearningRateSchedule):
+class RampSustainDecay(_Schedule):
     """Linear ramp-up, a plateau, then a step-wise exponential decay towards a floor.
 
     The ramp / sustain / decay schedule of many Kaggle TPU notebooks (the ``lrfn`` passed to
@@ -860,15 +795,7 @@ class RampSustainDecay(keras.optimizers.schedules.LearningRateSchedule):
         name="RampSustainDecay",
     ):
         super().__init__()
-        (
-            start_learning_rate,
-            max_learning_rate,
-            min_learning_rate,
-            ramp_steps,
-            sustain_steps,
-            decay_rate,
-            decay_every_steps,
-        ) = _check_ramp_sustain_decay(
+        checked = _check_ramp_sustain_decay(
             "steps",
             start_learning_rate,
             max_learning_rate,
@@ -878,46 +805,35 @@ class RampSustainDecay(keras.optimizers.schedules.LearningRateSchedule):
             decay_rate,
             decay_every_steps,
         )
-        self.start_learning_rate = start_learning_rate
-        self.max_learning_rate = max_learning_rate
-        self.ramp_steps = ramp_steps
-        self.sustain_steps = sustain_steps
-        self.decay_rate = decay_rate
-        self.decay_every_steps = decay_every_steps
-        self.min_learning_rate = min_learning_rate
+        for key, value in checked.items():
+            setattr(self, key, value)
         self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
-            dtype = _compute_dtype(
-                self.start_learning_rate, self.max_learning_rate, self.min_learning_rate
+            rates = ("start_learning_rate", "max_learning_rate", "min_learning_rate")
+            others = ("ramp_steps", "sustain_steps", "decay_every_steps", "decay_rate")
+            step, start, maximum, minimum, ramp_steps, sustain_steps, decay_every, decay_rate = (
+                self._tensors(step, rates, others)
             )
-            start = _tensor(self.start_learning_rate, dtype)
-            maximum = _tensor(self.max_learning_rate, dtype)
-            minimum = _tensor(self.min_learning_rate, dtype)
-            ramp_steps = _tensor(self.ramp_steps, dtype)
-            plateau_end = ramp_steps + _tensor(self.sustain_steps, dtype)
-            step = _step(step, dtype)
+            plateau_end = ramp_steps + sustain_steps
             # ramp_steps = 0 never selects the ramp; max(., 1) only keeps the unused branch finite.
             ramp = (maximum - start) / ops.maximum(ramp_steps, 1) * step + start
-            drops = ops.floor((step - plateau_end) / _tensor(self.decay_every_steps, dtype))
-            decayed = (maximum - minimum) * ops.power(
-                _tensor(self.decay_rate, dtype), ops.maximum(drops, 0)
-            ) + minimum
+            drops = ops.floor((step - plateau_end) / decay_every)
+            decayed = (maximum - minimum) * ops.power(decay_rate, ops.maximum(drops, 0)) + minimum
             plateau_or_decay = ops.where(step < plateau_end, maximum, decayed)
             return ops.where(step < ramp_steps, ramp, plateau_or_decay)
 
-    def get_config(self):
-        return {
-            "start_learning_rate": self.start_learning_rate,
-            "max_learning_rate": self.max_learning_rate,
-            "ramp_steps": self.ramp_steps,
-            "sustain_steps": self.sustain_steps,
-            "decay_rate": self.decay_rate,
-            "decay_every_steps": self.decay_every_steps,
-            "min_learning_rate": self.min_learning_rate,
-            "name": self.name,
-        }
+    _CONFIG = (
+        "start_learning_rate",
+        "max_learning_rate",
+        "ramp_steps",
+        "sustain_steps",
+        "decay_rate",
+        "decay_every_steps",
+        "min_learning_rate",
+        "name",
+    )
 
 
 def ramp_sustain_decay(
@@ -951,7 +867,7 @@ def ramp_sustain_decay(
     ```
     """
     _integer("epoch", epoch, 0)
-    _check_ramp_sustain_decay(
+    checked = _check_ramp_sustain_decay(
         "epochs",
         start_learning_rate,
         max_learning_rate,
@@ -961,23 +877,18 @@ def ramp_sustain_decay(
         decay_rate,
         decay_every_epochs,
     )
-    schedule = RampSustainDecay(
-        np.float64(start_learning_rate),
-        np.float64(max_learning_rate),
-        ramp_steps=ramp_epochs,
-        sustain_steps=sustain_epochs,
-        decay_rate=np.float64(decay_rate),
-        decay_every_steps=decay_every_epochs,
-        min_learning_rate=np.float64(min_learning_rate),
-    )
-    return float(schedule(epoch))
+    # the same arguments counted in steps (one step an epoch), the rates in float64
+    arguments = {key.replace("_epochs", "_steps"): value for key, value in checked.items()}
+    for key in ("start_learning_rate", "max_learning_rate", "min_learning_rate", "decay_rate"):
+        arguments[key] = np.float64(arguments[key])
+    return float(RampSustainDecay(**arguments)(epoch))
 
 
 # --- one-cycle, warm-up / stable / decay, ramps and chains -----------------------------------
 
 
 @_register
-class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+class OneCycle(_Schedule):
     """The 1cycle policy, with the learning rates of PyTorch's ``OneCycleLR``.
 
     Smith & Topin (2017), "Super-Convergence", https://arxiv.org/abs/1708.07120; the closed
@@ -1035,9 +946,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         super().__init__()
         self.max_learning_rate = _real("max_learning_rate", max_learning_rate, low=0, low_open=True)
         self.total_steps = _integer("total_steps", total_steps, 2)
-        if not isinstance(three_phase, (bool, np.bool_)):
-            raise TypeError(f"three_phase must be True or False, got {three_phase!r}")
-        self.three_phase = bool(three_phase)
+        self.three_phase = _validate.flag("three_phase", three_phase)
         if self.three_phase:
             pct_start = _real("pct_start", pct_start, low=0, high=0.5, low_open=True)
         else:
@@ -1050,7 +959,9 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         self.pct_start = pct_start
         self.div_factor = _real("div_factor", div_factor, low=0, low_open=True)
         self.final_div_factor = _real("final_div_factor", final_div_factor, low=0, low_open=True)
-        self.anneal_strategy = _choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
+        self.anneal_strategy = _validate.choice(
+            "anneal_strategy", anneal_strategy, ("cos", "linear")
+        )
         self.name = _name(name, type(self).__name__)
 
     def _phase_ends(self):
@@ -1103,21 +1014,20 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         phases = [(top, base), (base, top)] + ([(top, top)] if self.three_phase else [])
         return self._annealed(step, phases, dtype)
 
-    def get_config(self):
-        return {
-            "max_learning_rate": self.max_learning_rate,
-            "total_steps": self.total_steps,
-            "pct_start": self.pct_start,
-            "div_factor": self.div_factor,
-            "final_div_factor": self.final_div_factor,
-            "anneal_strategy": self.anneal_strategy,
-            "three_phase": self.three_phase,
-            "name": self.name,
-        }
+    _CONFIG = (
+        "max_learning_rate",
+        "total_steps",
+        "pct_start",
+        "div_factor",
+        "final_div_factor",
+        "anneal_strategy",
+        "three_phase",
+        "name",
+    )
 
 
 @_register
-class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
+class WarmupStableDecay(_Schedule):
     """Warm-up, a long stable phase at the peak, then a short decay (the "WSD" schedule).
 
     Hu et al. (2024), "MiniCPM", https://arxiv.org/abs/2404.06395; the "1-sqrt" cool-down
@@ -1170,27 +1080,21 @@ class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
         self.decay_steps = _real("decay_steps", decay_steps, low=0, low_open=True)
         self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, low=0)
         self.final_learning_rate = _real("final_learning_rate", final_learning_rate, low=0)
-        self.decay_shape = _choice("decay_shape", decay_shape, ("linear", "cosine", "sqrt"))
+        self.decay_shape = _validate.choice(
+            "decay_shape", decay_shape, ("linear", "cosine", "sqrt")
+        )
         self.name = _name(name, type(self).__name__)
 
     def __call__(self, step):
         with keras.name_scope(self.name):
-            dtype = _compute_dtype(
-                self.peak_learning_rate, self.initial_learning_rate, self.final_learning_rate
+            rates = ("peak_learning_rate", "initial_learning_rate", "final_learning_rate")
+            others = ("warmup_steps", "stable_steps", "decay_steps")
+            step, peak, initial, final, warmup_steps, stable_steps, decay_steps = self._tensors(
+                step, rates, others
             )
-            peak = _tensor(self.peak_learning_rate, dtype)
-            initial = _tensor(self.initial_learning_rate, dtype)
-            final = _tensor(self.final_learning_rate, dtype)
-            warmup_steps = _tensor(self.warmup_steps, dtype)
-            step = _step(step, dtype)
             # warmup_steps = 0 never selects the warm-up; max(., 1) keeps that branch finite.
             warmup = initial + (peak - initial) * step / ops.maximum(warmup_steps, 1)
-            t = ops.clip(
-                (step - warmup_steps - _tensor(self.stable_steps, dtype))
-                / _tensor(self.decay_steps, dtype),
-                0,
-                1,
-            )
+            t = ops.clip((step - warmup_steps - stable_steps) / decay_steps, 0, 1)
             if self.decay_shape == "linear":
                 shape = 1 - t
             elif self.decay_shape == "cosine":
@@ -1199,21 +1103,81 @@ class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
                 shape = 1 - ops.sqrt(t)
             return ops.where(step < warmup_steps, warmup, final + (peak - final) * shape)
 
-    def get_config(self):
-        return {
-            "peak_learning_rate": self.peak_learning_rate,
-            "warmup_steps": self.warmup_steps,
-            "stable_steps": self.stable_steps,
-            "decay_steps": self.decay_steps,
-            "initial_learning_rate": self.initial_learning_rate,
-            "final_learning_rate": self.final_learning_rate,
-            "decay_shape": self.decay_shape,
-            "name": self.name,
-        }
+    _CONFIG = (
+        "peak_learning_rate",
+        "warmup_steps",
+        "stable_steps",
+        "decay_steps",
+        "initial_learning_rate",
+        "final_learning_rate",
+        "decay_shape",
+        "name",
+    )
 
 
 @_register
-class LinearRamp(keras.optimizers.schedules.LearningRateSchedule):
+class InverseSqrtDecay(_Schedule):
+    """A linear warm-up, then a decay with the inverse square root of the step.
+
+    The schedule of the Transformer (Vaswani et al. 2017, "Attention Is All You Need",
+    https://arxiv.org/abs/1706.03762, eq. 3: ``d_model ** -0.5 * min(step ** -0.5,
+    step * warmup_steps ** -1.5)``, which is this schedule with ``peak_learning_rate =
+    (d_model * warmup_steps) ** -0.5`` and ``initial_learning_rate = 0``), and fairseq's
+    ``inverse_sqrt`` scheduler:
+
+    ```python
+    def learning_rate(step):
+        if step < warmup_steps:
+            completed = step / warmup_steps
+            return initial_learning_rate + (peak_learning_rate - initial_learning_rate) * completed
+        return peak_learning_rate * sqrt(warmup_steps / step)
+    ```
+
+    It has no end: the rate keeps falling, by half every time the step grows fourfold.
+
+    Example:
+
+    ```python
+    schedule = InverseSqrtDecay(1e-3, warmup_steps=500)
+    ```
+
+    Args:
+        peak_learning_rate: the rate at the end of the warm-up, step ``warmup_steps`` (> 0).
+        warmup_steps: steps of the linear warm-up (an integer >= 1).
+        initial_learning_rate: the rate at step 0 (in [0, peak_learning_rate]).
+        name: name scope of the operations.
+    """
+
+    def __init__(
+        self,
+        peak_learning_rate,
+        warmup_steps,
+        initial_learning_rate=0.0,
+        name="InverseSqrtDecay",
+    ):
+        super().__init__()
+        self.peak_learning_rate = _real(
+            "peak_learning_rate", peak_learning_rate, low=0, low_open=True
+        )
+        self.warmup_steps = _integer("warmup_steps", warmup_steps, minimum=1)
+        self.initial_learning_rate = _real(
+            "initial_learning_rate", initial_learning_rate, low=0, high=self.peak_learning_rate
+        )
+        self.name = _name(name, type(self).__name__)
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            rates = ("peak_learning_rate", "initial_learning_rate")
+            step, peak, initial, warmup_steps = self._tensors(step, rates, ("warmup_steps",))
+            warmup = initial + (peak - initial) * step / warmup_steps
+            decay = peak * ops.sqrt(warmup_steps / ops.maximum(step, warmup_steps))
+            return ops.where(step < warmup_steps, warmup, decay)
+
+    _CONFIG = ("peak_learning_rate", "warmup_steps", "initial_learning_rate", "name")
+
+
+@_register
+class LinearRamp(_Schedule):
     """A straight line from one rate to another over ``ramp_steps``, constant after.
 
     A linear warm-up (Goyal et al. 2017, https://arxiv.org/abs/1706.02677), or a linear
@@ -1249,24 +1213,21 @@ class LinearRamp(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step):
         with keras.name_scope(self.name):
-            dtype = _compute_dtype(self.initial_learning_rate, self.final_learning_rate)
-            initial = _tensor(self.initial_learning_rate, dtype)
-            final = _tensor(self.final_learning_rate, dtype)
-            ramp_steps = _tensor(self.ramp_steps, dtype)
-            completed = ops.minimum(_step(step, dtype), ramp_steps) / ramp_steps
+            rates = ("initial_learning_rate", "final_learning_rate")
+            step, initial, final, ramp_steps = self._tensors(step, rates, ("ramp_steps",))
+            completed = ops.minimum(step, ramp_steps) / ramp_steps
             return initial + (final - initial) * completed
 
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "final_learning_rate": self.final_learning_rate,
-            "ramp_steps": self.ramp_steps,
-            "name": self.name,
-        }
+    _CONFIG = (
+        "initial_learning_rate",
+        "final_learning_rate",
+        "ramp_steps",
+        "name",
+    )
 
 
 @_register
-class ChainedSchedule(keras.optimizers.schedules.LearningRateSchedule):
+class ChainedSchedule(_Schedule):
     """Schedules one after another, switching at ``boundaries`` (like PyTorch's ``SequentialLR``).
 
     Schedule i runs from ``boundaries[i - 1]`` (0 for the first) and sees the step counted
@@ -1309,7 +1270,7 @@ class ChainedSchedule(keras.optimizers.schedules.LearningRateSchedule):
             raise ValueError("schedules must hold at least one LearningRateSchedule, got []")
         for index, schedule in enumerate(schedules):
             if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-                raise TypeError(
+                raise _validate.ArgumentTypeError(
                     f"schedules[{index}] must be a keras LearningRateSchedule, got {schedule!r}"
                 )
         if len(boundaries) != len(schedules) - 1:
@@ -1356,121 +1317,14 @@ class ChainedSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return cls(**config)
 
 
-# --- PyTorch's schedulers in Keras ---------------------------------------------------------
-
-_KERAS_SCHEDULES = keras.optimizers.schedules
+# --- PyTorch's schedulers: lrlab.torch_equivalents --------------------------------------------
 
 
-def _torch_multiplicative(lr_lambda, base):
-    """MultiplicativeLR: base * lr_lambda(1) * ... * lr_lambda(step), for a step or an array."""
+def __getattr__(name):
+    """``torch_equivalent`` lives in ``lrlab.torch_equivalents`` (the translation table); it
+    is found here too, as in lrlab 0.1 (imported on first use: that module imports this one)."""
+    if name == "torch_equivalent":
+        from lrlab.torch_equivalents import torch_equivalent
 
-    def learning_rate(step):
-        steps = np.asarray(step)
-        rates = [math.prod(map(lr_lambda, range(1, int(k) + 1)), start=base) for k in steps.ravel()]
-        return np.reshape(rates, steps.shape)
-
-    return learning_rate
-
-
-class _TorchArguments(dict):
-    """The arguments of one torch scheduler; a missing one is a clear ValueError."""
-
-    def __init__(self, scheduler, arguments):
-        super().__init__(arguments)
-        self._scheduler = scheduler
-
-    def __missing__(self, key):
-        given = ", ".join(repr(k) for k in self) or "none"
-        raise ValueError(
-            f"torch_equivalent({self._scheduler!r}) needs the argument {key!r} in arguments "
-            f"(given: {given}); pass it by its torch name, e.g. {{{key!r}: ...}}"
-        )
-
-
-def torch_equivalent(scheduler: str, learning_rate, arguments: dict):
-    """The Keras or lrlab schedule (or function of the step) equal to a PyTorch scheduler.
-
-    ``scheduler`` is the name of a ``torch.optim.lr_scheduler`` class, ``learning_rate``
-    the optimizer's rate, ``arguments`` the scheduler's constructor arguments by their
-    torch names (``LambdaLR``/``MultiplicativeLR`` take the ``lr_lambda`` callable;
-    ``SequentialLR``/``ChainedScheduler`` take ``schedulers`` as a list of
-    ``(name, arguments)`` pairs). The result at Keras step k equals torch's rate for
-    optimizer step k (``get_last_lr()`` after k calls of ``scheduler.step()``, each after
-    ``optimizer.step()``): proven against torch 2.13 in ``tests/test_schedules.py``.
-    Pass ``np.float64`` values for float64 parity. ``ReduceLROnPlateau`` is a rule on a
-    metric, not a function of the step: see ``lrlab.plateau``.
-    """
-    from collections.abc import Mapping
-
-    if not isinstance(arguments, Mapping):
-        raise TypeError(
-            f"torch_equivalent({scheduler!r}): arguments must be a dict of the scheduler's "
-            f"constructor arguments by their torch names (e.g. {{'step_size': 3, 'gamma': 0.5}}), "
-            f"got {arguments!r} (a {type(arguments).__name__})"
-        )
-    base = learning_rate
-    args = _TorchArguments(scheduler, arguments)
-    if scheduler == "StepLR":
-        return _KERAS_SCHEDULES.ExponentialDecay(
-            base, args["step_size"], args["gamma"], staircase=True
-        )
-    if scheduler == "MultiStepLR":
-        # torch lowers the rate at step m; PiecewiseConstantDecay switches after step m - 1.
-        values = [base * args["gamma"] ** i for i in range(len(args["milestones"]) + 1)]
-        return _KERAS_SCHEDULES.PiecewiseConstantDecay([m - 1 for m in args["milestones"]], values)
-    if scheduler == "ConstantLR":
-        # torch restores the rate at step total_iters: the switch is after total_iters - 1.
-        values = [base * args["factor"], base]
-        return _KERAS_SCHEDULES.PiecewiseConstantDecay([args["total_iters"] - 1], values)
-    if scheduler == "LinearLR":
-        start, end = base * args["start_factor"], base * args["end_factor"]
-        return LinearRamp(start, end, args["total_iters"])
-    if scheduler == "ExponentialLR":
-        return _KERAS_SCHEDULES.ExponentialDecay(base, 1, args["gamma"])
-    if scheduler == "PolynomialLR":
-        zero = base * 0  # keeps base's dtype (float64 stays float64)
-        return _KERAS_SCHEDULES.PolynomialDecay(
-            base, args["total_iters"], zero, power=args["power"]
-        )
-    if scheduler == "CosineAnnealingLR":
-        return _KERAS_SCHEDULES.CosineDecay(base, args["T_max"], alpha=args["eta_min"] / base)
-    if scheduler == "CosineAnnealingWarmRestarts":
-        return _KERAS_SCHEDULES.CosineDecayRestarts(
-            base, args["T_0"], t_mul=args["T_mult"], m_mul=base / base, alpha=args["eta_min"] / base
-        )
-    if scheduler == "CyclicLR":
-        bounds = (args["base_lr"], args["max_lr"], args["step_size_up"])
-        if args["mode"] == "exp_range":
-            return ExponentialCyclicalLearningRate(*bounds, gamma=args["gamma"])
-        modes = {
-            "triangular": TriangularCyclicalLearningRate,
-            "triangular2": Triangular2CyclicalLearningRate,
-        }
-        if args["mode"] not in modes:
-            raise ValueError(
-                f"torch_equivalent('CyclicLR'): mode must be one of 'triangular', 'triangular2', "
-                f"'exp_range'; got {args['mode']!r}"
-            )
-        return modes[args["mode"]](*bounds)
-    if scheduler == "OneCycleLR":
-        options = ("pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase")
-        return OneCycle(
-            args["max_lr"], args["total_steps"], **{k: args[k] for k in options if k in args}
-        )
-    if scheduler == "SequentialLR":
-        children = [torch_equivalent(name, base, child) for name, child in args["schedulers"]]
-        return ChainedSchedule(children, args["milestones"])
-    if scheduler == "ChainedScheduler":
-        # each child multiplies the rate by its own factor: its schedule on a base rate of 1
-        factors = [torch_equivalent(name, base / base, child) for name, child in args["schedulers"]]
-        return lambda step: base * math.prod(factor(step) for factor in factors)
-    if scheduler == "LambdaLR":
-        return lambda step: base * args["lr_lambda"](step)
-    if scheduler == "MultiplicativeLR":
-        return _torch_multiplicative(args["lr_lambda"], base)
-    known = (
-        "StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, "
-        "CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, SequentialLR, "
-        "ChainedScheduler, LambdaLR, MultiplicativeLR"
-    )
-    raise ValueError(f"scheduler must be one of {known}; got {scheduler!r}")
+        return torch_equivalent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,17 +14,23 @@ paper): ``SGD``, ``Momentum``, ``Nesterov``, ``AdaGrad``, ``RMSProp`` (plain, ce
 with momentum), ``Adam`` (with or without bias correction, AMSGrad) and ``AdamW``.
 
 ``train(loss, optimizer, initial_params, steps=... or epochs=..., batch_size=...)`` runs
-the mini-batch loop and records a ``Trajectory``; ``keras_trajectory`` steps the matching
-Keras optimiser on the same loss, for comparison. Only ``keras_trajectory`` imports Keras.
+the mini-batch loop and records a ``Trajectory``; ``descent`` is that loop one step per
+``next()``, for a driver that decides as it goes (``lrlab.finder``'s range test);
+``keras_trajectory`` steps the matching Keras optimiser on the same loss, for comparison.
+Only ``keras_trajectory`` imports Keras.
 """
 
 from __future__ import annotations
 
 import abc
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
+
+from lrlab import _validate
 
 
 def _as_float_matrix(value, name: str) -> np.ndarray:
@@ -180,29 +186,31 @@ class LogisticRegression(_Dataset):
 # g the gradient, lr the learning rate of the step, t = step_index + 1 the step number.
 
 
-def _check_number(value, name: str, allowed: str, test) -> float:
-    """``value`` as a float when it is a real number that passes ``test``; else a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite and {allowed}, got {value!r}")
-    if not test(value):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return float(value)
+def _number(name: str, value, condition: str, **bounds) -> float:
+    """``_validate.real`` worded with ``condition`` (">= 0"): "a number >= 0" for a value of
+    the wrong kind, "finite and >= 0" for inf or nan."""
+    infinite = _validate.is_number(value) and not math.isfinite(value)
+    allowed = f"finite and {condition}" if infinite else condition
+    return _validate.real(name, value, allowed=allowed, kind=f"a number {condition}", **bounds)
 
 
-def _non_negative(value, name: str) -> float:
-    return _check_number(value, name, ">= 0", lambda number: number >= 0)
+def _non_negative(name: str, value) -> float:
+    return _number(name, value, ">= 0", low=0)
 
 
-def _decay_factor(value, name: str) -> float:
-    return _check_number(value, name, "in [0, 1)", lambda number: 0 <= number < 1)
+def _decay_factor(name: str, value) -> float:
+    return _number(name, value, "in [0, 1)", low=0, high=1, high_open=True)
 
 
-def _flag(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+def _integer_at_least(name: str, value, minimum: int) -> int:
+    """``_validate.integer`` worded "an integer >= minimum" (lrlab 0.1's wording, which tests
+    and learners match) also for 0 and 1."""
+    return _validate.integer(name, value, minimum=minimum, allowed=f"an integer >= {minimum}")
+
+
+def _zeros(shape: tuple[int, ...], *names: str) -> dict[str, np.ndarray]:
+    """An optimiser's state: one float64 array of zeros of ``shape`` per name."""
+    return {name: np.zeros(shape) for name in names}
 
 
 class Optimizer(abc.ABC):
@@ -222,7 +230,7 @@ class Optimizer(abc.ABC):
 
     def __init__(self, learning_rate):
         if not callable(learning_rate):
-            learning_rate = _non_negative(learning_rate, "learning_rate")
+            learning_rate = _non_negative("learning_rate", learning_rate)
         self.learning_rate = learning_rate
         self.reset()
 
@@ -246,10 +254,7 @@ class Optimizer(abc.ABC):
     def step(self, params, grads, step_index: int) -> np.ndarray:
         params = _as_float_vector(params, "params")
         grads = _as_float_vector(grads, "grads", params.shape[0])
-        if isinstance(step_index, bool) or not isinstance(step_index, (int, np.integer)):
-            raise ValueError(f"step_index must be an integer >= 0, got {step_index!r}")
-        if step_index < 0:
-            raise ValueError(f"step_index must be an integer >= 0, got {step_index}")
+        step_index = _integer_at_least("step_index", step_index, 0)
         if self.state is None:
             self.state = self.initial_state(params.shape)
             self._shape = params.shape
@@ -258,7 +263,7 @@ class Optimizer(abc.ABC):
                 f"params have shape {params.shape}, the optimiser's state {self._shape}: "
                 "call reset() before optimising other parameters"
             )
-        return self.update(params, grads, self.rate(step_index), int(step_index))
+        return self.update(params, grads, self.rate(step_index), step_index)
 
     def effective_learning_rate(self) -> np.ndarray:
         if self._effective_learning_rate is None:
@@ -301,10 +306,10 @@ class Momentum(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.9):
         super().__init__(learning_rate)
-        self.momentum = _decay_factor(momentum, "momentum")
+        self.momentum = _decay_factor("momentum", momentum)
 
     def initial_state(self, shape):
-        return {"velocity": np.zeros(shape)}
+        return _zeros(shape, "velocity")
 
     def update(self, params, grads, learning_rate, step_index):
         velocity = self.momentum * self.state["velocity"] - learning_rate * grads
@@ -342,9 +347,9 @@ class AdaGrad(Optimizer):
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
         super().__init__(learning_rate)
         self.initial_accumulator_value = _non_negative(
-            initial_accumulator_value, "initial_accumulator_value"
+            "initial_accumulator_value", initial_accumulator_value
         )
-        self.epsilon = _non_negative(epsilon, "epsilon")
+        self.epsilon = _non_negative("epsilon", epsilon)
         if self.initial_accumulator_value + self.epsilon == 0:
             raise ValueError(
                 "initial_accumulator_value and epsilon cannot both be 0: the first step "
@@ -375,16 +380,14 @@ class RMSProp(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
         super().__init__(learning_rate)
-        self.rho = _decay_factor(rho, "rho")
-        self.momentum = _decay_factor(momentum, "momentum")
-        self.epsilon = _non_negative(epsilon, "epsilon")
-        self.centered = _flag(centered, "centered")
+        self.rho = _decay_factor("rho", rho)
+        self.momentum = _decay_factor("momentum", momentum)
+        self.epsilon = _non_negative("epsilon", epsilon)
+        self.centered = _validate.flag("centered", centered)
 
     def initial_state(self, shape):
-        state = {"mean_square": np.zeros(shape), "momentum": np.zeros(shape)}
-        if self.centered:
-            state["mean_gradient"] = np.zeros(shape)
-        return state
+        centered = ("mean_gradient",) if self.centered else ()
+        return _zeros(shape, "mean_square", "momentum", *centered)
 
     def update(self, params, grads, learning_rate, step_index):
         rho = self.rho
@@ -431,17 +434,13 @@ class Adam(Optimizer):
         bias_correction=True,
     ):
         super().__init__(learning_rate)
-        self.beta_1 = _decay_factor(beta_1, "beta_1")
-        self.beta_2 = _decay_factor(beta_2, "beta_2")
-        self.epsilon = _non_negative(epsilon, "epsilon")
-        self.amsgrad = _flag(amsgrad, "amsgrad")
-        self.bias_correction = _flag(bias_correction, "bias_correction")
+        self.beta_1, self.beta_2 = _decay_factor("beta_1", beta_1), _decay_factor("beta_2", beta_2)
+        self.epsilon = _non_negative("epsilon", epsilon)
+        self.amsgrad = _validate.flag("amsgrad", amsgrad)
+        self.bias_correction = _validate.flag("bias_correction", bias_correction)
 
     def initial_state(self, shape):
-        state = {"m": np.zeros(shape), "v": np.zeros(shape)}
-        if self.amsgrad:
-            state["v_max"] = np.zeros(shape)
-        return state
+        return _zeros(shape, "m", "v", *(("v_max",) if self.amsgrad else ()))
 
     def update(self, params, grads, learning_rate, step_index):
         t = step_index + 1
@@ -480,7 +479,7 @@ class AdamW(Adam):
         amsgrad=False,
     ):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad)
-        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.weight_decay = _non_negative("weight_decay", weight_decay)
 
     def update(self, params, grads, learning_rate, step_index):
         decayed = params - learning_rate * self.weight_decay * params
@@ -511,12 +510,6 @@ class Trajectory:
     effective_learning_rates: np.ndarray
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _mini_batches(num_examples: int, batch_size: int, seed: int):
     """Index arrays of ``batch_size`` (the last of an epoch may be smaller), a new shuffle
     every epoch, without end."""
@@ -525,6 +518,69 @@ def _mini_batches(num_examples: int, batch_size: int, seed: int):
         order = generator.permutation(num_examples)
         for start in range(0, num_examples, batch_size):
             yield order[start : start + batch_size]
+
+
+def _check_loss_and_optimizer(loss, optimizer) -> None:
+    if not (callable(getattr(loss, "loss", None)) and callable(getattr(loss, "grad", None))):
+        raise TypeError(f"loss must have .loss(params) and .grad(params) methods, got {loss!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an lrlab.scratch optimiser, got {optimizer!r}")
+
+
+def _batch_size(loss, batch_size) -> int | None:
+    """``batch_size`` checked against ``loss``'s data set (None: the full batch)."""
+    if batch_size is None:
+        return None
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    num_examples = getattr(loss, "num_examples", None)
+    if num_examples is None:
+        raise ValueError(f"batch_size needs a data set loss; {type(loss).__name__} has no data")
+    if batch_size > num_examples:
+        raise ValueError(
+            f"batch_size must be at most {num_examples} (the data set), got {batch_size}"
+        )
+    return batch_size
+
+
+def _steps(loss, steps, epochs, batch_size: int | None) -> int:
+    """``train``'s number of steps: ``steps``, or ``epochs`` times the batches of an epoch."""
+    if (steps is None) == (epochs is None):
+        raise ValueError(f"give either steps or epochs, got steps={steps!r}, epochs={epochs!r}")
+    if epochs is not None:
+        epochs = _validate.integer("epochs", epochs, minimum=1)
+        num_examples = getattr(loss, "num_examples", None)
+        if num_examples is None:
+            raise ValueError(
+                f"epochs needs a data set loss; {type(loss).__name__} has no data: give steps"
+            )
+        steps = epochs * (1 if batch_size is None else -(-num_examples // batch_size))
+    return _validate.integer("steps", steps, minimum=1)
+
+
+def descent(loss, optimizer: Optimizer, initial_params, batch_size: int | None = None, seed=0):
+    """The steps of ``optimizer`` on ``loss`` from ``initial_params``, one per ``next()``,
+    without end: each gives ``(batch_loss, grads, params)``, the loss and gradient at the
+    parameters before the step (on its mini-batch) and the parameters after it.
+
+    The loop of ``train`` and of ``lrlab.finder.range_test_numpy``; the arguments are
+    ``train``'s, checked here, and the optimiser is ``reset()`` first.
+    """
+    _check_loss_and_optimizer(loss, optimizer)
+    batch_size = _batch_size(loss, batch_size)
+    seed = _integer_at_least("seed", seed, 0)
+    params = _finite(_as_float_vector(initial_params, "initial_params"), "initial_params").copy()
+    batches = _mini_batches(loss.num_examples, batch_size, seed) if batch_size else None
+    optimizer.reset()
+    return _descend(loss, optimizer, params, batches)
+
+
+def _descend(loss, optimizer: Optimizer, params: np.ndarray, batches):
+    for step_index in itertools.count():
+        batch_args = () if batches is None else (next(batches),)
+        batch_loss = loss.loss(params, *batch_args)
+        grads = np.asarray(loss.grad(params, *batch_args), dtype=np.float64)
+        params = optimizer.step(params, grads, step_index)
+        yield batch_loss, grads, params
 
 
 def train(
@@ -548,57 +604,25 @@ def train(
     shows a tqdm bar; ``None`` shows one only for runs longer than
     ``PROGRESS_BAR_MIN_STEPS`` steps.
     """
-    if not (callable(getattr(loss, "loss", None)) and callable(getattr(loss, "grad", None))):
-        raise TypeError(f"loss must have .loss(params) and .grad(params) methods, got {loss!r}")
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an lrlab.scratch optimiser, got {optimizer!r}")
-    num_examples = getattr(loss, "num_examples", None)
-    if batch_size is not None:
-        batch_size = _positive_int(batch_size, "batch_size")
-        if num_examples is None:
-            raise ValueError(f"batch_size needs a data set loss; {type(loss).__name__} has no data")
-        if batch_size > num_examples:
-            raise ValueError(
-                f"batch_size must be at most {num_examples} (the data set), got {batch_size}"
-            )
-    if (steps is None) == (epochs is None):
-        raise ValueError(f"give either steps or epochs, got steps={steps!r}, epochs={epochs!r}")
-    if epochs is not None:
-        epochs = _positive_int(epochs, "epochs")
-        if num_examples is None:
-            raise ValueError(
-                f"epochs needs a data set loss; {type(loss).__name__} has no data: give steps"
-            )
-        steps = epochs * (1 if batch_size is None else -(-num_examples // batch_size))
-    steps = _positive_int(steps, "steps")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    _check_loss_and_optimizer(loss, optimizer)
+    steps = _steps(loss, steps, epochs, _batch_size(loss, batch_size))
     if progress is not None:
-        progress = _flag(progress, "progress")
-
-    params = _finite(_as_float_vector(initial_params, "initial_params"), "initial_params").copy()
-    batches = _mini_batches(num_examples, batch_size, seed) if batch_size else None
-    optimizer.reset()
-    history = {"params": [params], "grads": [], "losses": [], "learning_rates": [], "rates": []}
+        progress = _validate.flag("progress", progress)
+    stepper = descent(loss, optimizer, initial_params, batch_size, seed)
+    history = {
+        name: [] for name in ("grads", "losses", "learning_rates", "effective_learning_rates")
+    }
+    history["params"] = [_as_float_vector(initial_params, "initial_params")]
     show = steps > PROGRESS_BAR_MIN_STEPS if progress is None else progress
     with tqdm(total=steps, disable=not show, desc=type(optimizer).__name__) as bar:
-        for step_index in range(steps):
-            batch_args = () if batches is None else (next(batches),)
-            history["losses"].append(loss.loss(params, *batch_args))
-            grads = np.asarray(loss.grad(params, *batch_args), dtype=np.float64)
-            history["learning_rates"].append(optimizer.rate(step_index))
-            params = optimizer.step(params, grads, step_index)
+        for step_index, (batch_loss, grads, params) in zip(range(steps), stepper, strict=False):
+            history["losses"].append(batch_loss)
             history["grads"].append(grads)
             history["params"].append(params)
-            history["rates"].append(optimizer.effective_learning_rate())
+            history["learning_rates"].append(optimizer.rate(step_index))
+            history["effective_learning_rates"].append(optimizer.effective_learning_rate())
             bar.update(1)
-    return Trajectory(
-        params=np.array(history["params"]),
-        grads=np.array(history["grads"]),
-        losses=np.array(history["losses"]),
-        learning_rates=np.array(history["learning_rates"]),
-        effective_learning_rates=np.array(history["rates"]),
-    )
+    return Trajectory(**{name: np.array(values) for name, values in history.items()})
 
 
 def keras_trajectory(keras_optimizer, loss, initial_params, steps: int) -> np.ndarray:
@@ -611,7 +635,7 @@ def keras_trajectory(keras_optimizer, loss, initial_params, steps: int) -> np.nd
     """
     import keras
 
-    steps = _positive_int(steps, "steps")
+    steps = _validate.integer("steps", steps, minimum=1)
     params = _finite(_as_float_vector(initial_params, "initial_params"), "initial_params")
     variable = keras.Variable(params, dtype="float64")
     visited = [keras.ops.convert_to_numpy(variable)]

@@ -22,8 +22,9 @@ temporary file renamed), with the usual permissions (``0o666`` less the umask).
 
 Before anything trains, the flags and the data are checked: rates from ``MIN_RATE`` to
 ``MAX_RATE``, seeds from 0 to ``MAX_SEED``, every schedule given at least its
-``MIN_TOTAL_STEPS`` (epochs x steps per epoch), a data folder lrlab reads with enough images
-for a validation split, and an ``--output-dir`` that can be written and is not inside the data.
+``lrlab.recipes.MIN_TOTAL_STEPS`` (epochs x steps per epoch), a data folder lrlab reads with
+enough images for a validation split, and an ``--output-dir`` that can be written and is not
+inside the data.
 
 ``--learning-rate`` is the largest rate of every schedule: the constant rate, the
 start of a decay, the peak of a warm-up or of a cycle. ``--peak NAME=RATE`` gives one
@@ -31,9 +32,9 @@ schedule its own largest rate instead (lesson 08 picks one per schedule from a s
 
     python -m lrlab.train --schedule constant one_cycle --peak one_cycle=0.01 --seeds 5
 
-A run is reproducible from
-its seed alone: the seed sets the train/validation split, the shuffling and the
-initial weights (``lrlab.notebook.setup``).
+The schedules are the recipes of ``lrlab.recipes.SCHEDULES``; this module runs them. A run
+is reproducible from its seed alone: the seed sets the train/validation split, the shuffling
+and the initial weights (``lrlab.notebook.setup``).
 """
 
 from __future__ import annotations
@@ -53,18 +54,36 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lrlab import notebook
-from lrlab.callbacks import LearningRateLogger, OneCycleMomentum
+from lrlab import _validate, notebook
+from lrlab.callbacks import LearningRateLogger
 from lrlab.data import list_images, load_gtsrb, split_train_validation
 from lrlab.models import build_convnet, compile_classifier
 from lrlab.paths import atomic_file, default_data_dir
 from lrlab.plotting import display_metrics, savefig
-from lrlab.schedules import OneCycle, Triangular2CyclicalLearningRate, WarmupStableDecay
+from lrlab.recipes import SCHEDULES, check_total_steps
+
+__all__ = [
+    "FAILED_COLUMNS",
+    "HISTORY_COLUMNS",
+    "MAX_RATE",
+    "MAX_SEED",
+    "MIN_RATE",
+    "RESULT_COLUMNS",
+    "VALIDATION_SPLIT",
+    "EpochLog",
+    "Run",
+    "RunFailed",
+    "RunSettings",
+    "StopOnNonFinite",
+    "build_parser",
+    "fit_schedule",
+    "main",
+    "run_all",
+    "train_once",
+    "write_csv",
+]
 
 logger = logging.getLogger(__name__)
-
-# ``exponential`` and ``step`` both halve the rate every 10 epochs (smoothly / at once).
-EPOCHS_PER_HALVING = 10
 
 # The rates the command line accepts for --learning-rate and --peak (Adam's largest rate):
 # below 1e-8 a run does not move (and 1e-300 is 0 in float32); above 1 Adam diverges.
@@ -74,142 +93,6 @@ MAX_RATE = 1.0
 MAX_SEED = 2**32 - 1
 # The share of every class's training images (whole tracks where named) held out for validation.
 VALIDATION_SPLIT = 0.2
-
-# ---------------------------------------------------------------------------------------------
-# Schedules: builder(learning_rate, steps_per_epoch, epochs) -> (rate or schedule, callbacks)
-
-
-def constant(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """The same rate for every step."""
-    return learning_rate, []
-
-
-def exponential(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """Keras ``ExponentialDecay``: learning_rate * 0.5 ** (step / (10 * steps_per_epoch)).
-
-    ``decay_steps`` counts optimizer steps, not epochs: 10 epochs are
-    ``10 * steps_per_epoch`` steps, so the rate halves every 10 epochs, smoothly.
-    """
-    schedule = keras.optimizers.schedules.ExponentialDecay(
-        learning_rate, decay_steps=EPOCHS_PER_HALVING * steps_per_epoch, decay_rate=0.5
-    )
-    return schedule, []
-
-
-def step(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """``LearningRateScheduler``: learning_rate * 0.5 ** (epoch // 10), epochs counted from 0."""
-
-    def halve_every_ten_epochs(epoch: int) -> float:
-        return learning_rate * 0.5 ** (epoch // EPOCHS_PER_HALVING)
-
-    return learning_rate, [keras.callbacks.LearningRateScheduler(halve_every_ten_epochs)]
-
-
-def cosine(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """Keras ``CosineDecay`` from learning_rate to 0 over the whole run (Loshchilov & Hutter 2017).
-
-    learning_rate * (1 + cos(pi * step / total_steps)) / 2.
-    """
-    total_steps = steps_per_epoch * epochs
-    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps), []
-
-
-def warmup_cosine(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """Keras ``CosineDecay`` with a linear warm-up from 0 over the first 10% of the steps.
-
-    Warm-up (Goyal et al. 2017) then cosine decay to 0 over the remaining steps.
-    """
-    total_steps = steps_per_epoch * epochs
-    warmup_steps = max(1, total_steps // 10)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0,
-        decay_steps=max(1, total_steps - warmup_steps),
-        warmup_target=learning_rate,
-        warmup_steps=warmup_steps,
-    )
-    return schedule, []
-
-
-def triangular2(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """Smith's triangular2 cycles between learning_rate / 10 and learning_rate, halving the height.
-
-    ``lrlab.schedules.Triangular2CyclicalLearningRate`` with a half-cycle of 5 epochs of steps
-    (Smith 2017 advises 2 to 10 epochs).
-    """
-    schedule = Triangular2CyclicalLearningRate(
-        initial_learning_rate=learning_rate / 10,
-        maximal_learning_rate=learning_rate,
-        step_size=5 * steps_per_epoch,
-    )
-    return schedule, []
-
-
-def one_cycle(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """The 1cycle policy over the whole run, peaking at learning_rate (``schedules.OneCycle``).
-
-    Smith & Topin 2017 with PyTorch's ``OneCycleLR`` defaults: 30% of the steps rising from
-    learning_rate / 25, then a cosine down to learning_rate / 25 / 1e4, while Adam's beta_1
-    cycles 0.95 -> 0.85 -> 0.95 against it (``callbacks.OneCycleMomentum``).
-    """
-    schedule = OneCycle(learning_rate, total_steps=steps_per_epoch * epochs)
-    return schedule, [OneCycleMomentum(schedule)]
-
-
-def wsd(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """Warm-up 10% of the steps, stay at learning_rate, decay linearly to 0 over the last 20%.
-
-    ``lrlab.schedules.WarmupStableDecay`` (Hu et al. 2024, MiniCPM).
-    """
-    total_steps = steps_per_epoch * epochs
-    warmup_steps = total_steps // 10
-    decay_steps = max(1, total_steps // 5)
-    schedule = WarmupStableDecay(
-        learning_rate,
-        warmup_steps=warmup_steps,
-        stable_steps=max(0, total_steps - warmup_steps - decay_steps),
-        decay_steps=decay_steps,
-    )
-    return schedule, []
-
-
-def plateau(learning_rate: float, steps_per_epoch: int, epochs: int):
-    """``ReduceLROnPlateau``: halve the rate after an epoch whose val_accuracy did not improve."""
-    reduce = keras.callbacks.ReduceLROnPlateau(
-        monitor="val_accuracy", mode="max", factor=0.5, patience=1
-    )
-    return learning_rate, [reduce]
-
-
-ScheduleBuilder = Callable[[float, int, int], tuple]
-
-# The fewest optimizer steps (epochs x steps per epoch) a schedule needs; others need 1.
-# one_cycle rises over 30% of the steps, which must be more than one step (0.3 x 4 > 1);
-# warmup_cosine spends its first step at rate 0, so one step alone would never train.
-MIN_TOTAL_STEPS = {"one_cycle": 4, "warmup_cosine": 2}
-
-SCHEDULES: dict[str, ScheduleBuilder] = {
-    "constant": constant,
-    "exponential": exponential,
-    "step": step,
-    "cosine": cosine,
-    "warmup_cosine": warmup_cosine,
-    "triangular2": triangular2,
-    "one_cycle": one_cycle,
-    "plateau": plateau,
-    "wsd": wsd,
-}
-
-
-def check_total_steps(schedule_name: str, steps_per_epoch: int, epochs: int) -> None:
-    """Raise a ValueError when ``schedule_name`` gets fewer steps than ``MIN_TOTAL_STEPS``."""
-    needed = MIN_TOTAL_STEPS.get(schedule_name, 1)
-    if steps_per_epoch * epochs < needed:
-        raise ValueError(
-            f"{schedule_name} needs epochs x steps per epoch >= {needed}, got {epochs} x "
-            f"{steps_per_epoch} = {epochs * steps_per_epoch}: train more epochs (-e) or use a "
-            "smaller --batch-size (steps per epoch = training images / batch size, rounded up)"
-        )
-
 
 # ---------------------------------------------------------------------------------------------
 # One run
@@ -316,6 +199,41 @@ class Run:
     seconds: float
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """What every run of one invocation shares: the data, the budget and where results go.
+
+    ``main`` builds it from the command line; below the parser, functions take it (or plain
+    values), never the argparse Namespace. ``group_by_track`` as in ``lrlab.data.load_gtsrb``
+    (None: by track whenever the file names carry tracks). Fields are checked with
+    ``lrlab._validate`` and stored in their plain form (``Path``, ``int``, ``bool``).
+    """
+
+    data_dir: Path
+    epochs: int
+    batch_size: int = 32
+    group_by_track: bool | None = None
+    output_dir: Path = Path("results")
+    quiet: bool = False
+
+    def __post_init__(self):
+        plain = {
+            "data_dir": _validate.path("data_dir", self.data_dir),
+            "epochs": _validate.integer("epochs", self.epochs, minimum=1),
+            "batch_size": _validate.integer("batch_size", self.batch_size, minimum=1),
+            "group_by_track": _optional_flag("group_by_track", self.group_by_track),
+            "output_dir": _validate.path("output_dir", self.output_dir),
+            "quiet": _validate.flag("quiet", self.quiet),
+        }
+        for name, value in plain.items():
+            object.__setattr__(self, name, value)
+
+
+def _optional_flag(name: str, value) -> bool | None:
+    """None, or ``value`` checked by ``_validate.flag`` (a three-way switch: None is "auto")."""
+    return None if value is None else _validate.flag(name, value)
+
+
 def fit_schedule(
     schedule_name: str,
     seed: int,
@@ -331,26 +249,19 @@ def fit_schedule(
 
     The command line and lesson 08 both train through this function, so a run of the
     lesson and ``python -m lrlab.train`` with the same arguments are the same run. The
-    history has the rate of every epoch in ``"lr"`` (``LearningRateLogger``). A ValueError
-    says so before training when the data has no validation split or the schedule gets fewer
-    than its ``MIN_TOTAL_STEPS``.
+    schedule is ``lrlab.recipes.SCHEDULES[schedule_name]`` at largest rate ``learning_rate``.
+    The history has the rate of every epoch in ``"lr"`` (``LearningRateLogger``). A
+    ValueError says so before training when the data has no validation split or the schedule
+    gets fewer than its ``lrlab.recipes.MIN_TOTAL_STEPS``.
     """
-    if schedule_name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {schedule_name!r}; choose from {', '.join(SCHEDULES)}")
+    _validate.choice("schedule_name", schedule_name, SCHEDULES)
+    seed = _validate.integer("seed", seed, minimum=0, maximum=MAX_SEED)
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    learning_rate = _validate.real("learning_rate", learning_rate, low=0, low_open=True)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     keras.backend.clear_session()  # free the previous run's model and graphs
     notebook.setup(seed=seed)
-    data = load_gtsrb(
-        data_dir,
-        batch_size=batch_size,
-        validation_split=VALIDATION_SPLIT,
-        seed=seed,
-        group_by_track=group_by_track,
-    )
-    if data.validation is None:
-        raise ValueError(
-            f"{data_dir} has too few images per class for a validation split "
-            f"({data.num_train} training images): every run is judged on validation accuracy"
-        )
+    data = _load_run_data(data_dir, batch_size, seed, group_by_track)
     steps_per_epoch = math.ceil(data.num_train / batch_size)
     check_total_steps(schedule_name, steps_per_epoch, epochs)
     rate, schedule_callbacks = SCHEDULES[schedule_name](learning_rate, steps_per_epoch, epochs)
@@ -368,28 +279,43 @@ def fit_schedule(
     return Run(model, history, data, rate, schedule_callbacks, steps_per_epoch, seconds)
 
 
-def train_once(
-    schedule_name: str, seed: int, args: argparse.Namespace, learning_rate: float | None = None
-) -> dict:
+def _load_run_data(data_dir, batch_size: int, seed: int, group_by_track: bool | None):
+    """``load_gtsrb`` with the run's seed and ``VALIDATION_SPLIT``; a ValueError without one."""
+    data = load_gtsrb(
+        data_dir,
+        batch_size=batch_size,
+        validation_split=VALIDATION_SPLIT,
+        seed=seed,
+        group_by_track=group_by_track,
+    )
+    if data.validation is None:
+        raise ValueError(
+            f"{data_dir} has too few images per class for a validation split "
+            f"({data.num_train} training images): every run is judged on validation accuracy"
+        )
+    return data
+
+
+def train_once(schedule_name: str, seed: int, learning_rate: float, settings: RunSettings) -> dict:
     """Train one (schedule, seed) run, save its figure and history; return its results row.
 
-    ``learning_rate`` is the schedule's largest rate (default: ``args.learning_rate``).
-    Raises ``RunFailed`` (and writes nothing) when a loss or a weight becomes NaN or infinite.
+    ``learning_rate`` is the schedule's largest rate; ``settings`` the data, budget and
+    output folder. Raises ``RunFailed`` (and writes nothing) when a loss or a weight becomes
+    NaN or infinite.
     """
-    learning_rate = args.learning_rate if learning_rate is None else learning_rate
     run_name = f"{schedule_name}_seed{seed}"
-    logger.info("%s: data %s, largest rate %g", run_name, args.data_dir, learning_rate)
+    logger.info("%s: data %s, largest rate %g", run_name, settings.data_dir, learning_rate)
     finite = StopOnNonFinite()
     run = fit_schedule(
         schedule_name,
         seed,
-        args.data_dir,
-        args.epochs,
+        settings.data_dir,
+        settings.epochs,
         learning_rate,
-        batch_size=args.batch_size,
-        group_by_track=args.group_by_track,
-        callbacks=[EpochLog(run_name, args.epochs), finite],
-        verbose=0 if args.quiet else 1,
+        batch_size=settings.batch_size,
+        group_by_track=settings.group_by_track,
+        callbacks=[EpochLog(run_name, settings.epochs), finite],
+        verbose=0 if settings.quiet else 1,
     )
     if finite.failure is not None:
         raise RunFailed(
@@ -397,38 +323,42 @@ def train_once(
             f"{learning_rate:g}) failed: {finite.failure}; its results are not reported "
             "(try a smaller --learning-rate or --peak)"
         )
-    model, history, data, seconds = run.model, run.history, run.data, run.seconds
-    logs = history.history
-    logger.info("%s: %s, %d steps per epoch", run_name, data.source, run.steps_per_epoch)
-
+    logger.info("%s: %s, %d steps per epoch", run_name, run.data.source, run.steps_per_epoch)
+    logs = run.history.history
     val_accuracy = np.asarray(logs["val_accuracy"])
     test_accuracy = (
-        model.evaluate(data.test, verbose=0, return_dict=True)["accuracy"]
-        if data.test is not None
+        run.model.evaluate(run.data.test, verbose=0, return_dict=True)["accuracy"]
+        if run.data.test is not None
         else ""
     )
-    fig = display_metrics(history, title=f"{schedule_name}, seed {seed}")
-    try:
-        savefig(fig, f"{run_name}_metrics", folder=args.output_dir)
-    finally:
-        plt.close(fig)
-    rows = [
-        {"epoch": epoch + 1, **{key: logs[key][epoch] for key in HISTORY_COLUMNS[1:]}}
-        for epoch in range(args.epochs)
-    ]
-    write_csv(args.output_dir / f"{run_name}_history.csv", HISTORY_COLUMNS, rows)
+    _save_run(run, run_name, f"{schedule_name}, seed {seed}", settings.output_dir)
     return {
         "schedule": schedule_name,
         "seed": seed,
-        "epochs": args.epochs,
+        "epochs": settings.epochs,
         "learning_rate": learning_rate,
         "final_val_accuracy": float(val_accuracy[-1]),
         "best_val_accuracy": float(val_accuracy.max()),
         "best_epoch": int(val_accuracy.argmax()) + 1,
         "test_accuracy": test_accuracy,
         "final_lr": logs["lr"][-1],
-        "seconds": round(seconds, 2),
+        "seconds": round(run.seconds, 2),
     }
+
+
+def _save_run(run: Run, run_name: str, title: str, output_dir: Path) -> None:
+    """Write ``<run_name>_metrics.png`` (``display_metrics``) and ``<run_name>_history.csv``."""
+    logs = run.history.history
+    fig = display_metrics(run.history, title=title)
+    try:
+        savefig(fig, f"{run_name}_metrics", folder=output_dir)
+    finally:
+        plt.close(fig)
+    rows = [
+        {"epoch": epoch + 1, **{key: logs[key][epoch] for key in HISTORY_COLUMNS[1:]}}
+        for epoch in range(len(logs["val_accuracy"]))
+    ]
+    write_csv(output_dir / f"{run_name}_history.csv", HISTORY_COLUMNS, rows)
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict]) -> None:
@@ -520,6 +450,7 @@ def _schedule_rate(text: str) -> tuple[str, float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m lrlab.train``: data and budget, schedules, seeds and output."""
     parser = argparse.ArgumentParser(
         prog="python -m lrlab.train",
         description="Train the course's ConvNet on GTSRB with learning-rate schedules.",
@@ -534,6 +465,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-e", "--epochs", type=_positive(int, "epochs"), default=30, help="default: %(default)s"
     )
+    _add_schedule_flags(parser)
+    _add_seed_and_output_flags(parser)
+    return parser
+
+
+def _add_schedule_flags(parser: argparse.ArgumentParser) -> None:
+    """``--schedule``, ``--batch-size``, ``--learning-rate`` and ``--peak``."""
     parser.add_argument(
         "--schedule",
         nargs="+",
@@ -562,6 +500,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the largest rate of one schedule, instead of --learning-rate "
         "(e.g. --peak one_cycle=0.01 cosine=0.003)",
     )
+
+
+def _add_seed_and_output_flags(parser: argparse.ArgumentParser) -> None:
+    """``--seed`` or ``--seeds``, ``--output-dir``, the split switches and ``--quiet``."""
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument(
         "--seed", type=_seed, default=0, help=f"the seed of one run, 0 to {MAX_SEED} (default: 0)"
@@ -597,27 +539,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet", action="store_true", help="no Keras progress bars (the epoch lines stay)"
     )
-    return parser
 
 
-def _check_runs(args: argparse.Namespace, seeds: Sequence[int]) -> str | None:
+def _check_runs(
+    settings: RunSettings, schedule_names: Sequence[str], seeds: Sequence[int]
+) -> str | None:
     """The first reason the data or the budget cannot train every run, else None.
 
     The same listing and split as ``load_gtsrb`` in ``fit_schedule``, without decoding an
     image, so that every run is checked before the first one trains.
     """
+    data_dir = settings.data_dir
     try:
-        records = list_images(args.data_dir, "train")
-        list_images(args.data_dir, "test")  # a broken test part fails here, not after training
+        records = list_images(data_dir, "train")
+        list_images(data_dir, "test")  # a broken test part fails here, not after training
     except (ValueError, OSError) as error:  # the data module's errors name the file and the fix
         return str(error)
     unnamed = [record.path.name for record in records if record.track is None]
-    if unnamed and args.group_by_track:
+    if unnamed and settings.group_by_track:
         return (
             f"--group-by-track needs training files named <track>_<frame>.<ext>, and "
-            f"{len(unnamed)} in {args.data_dir} are not (e.g. {unnamed[0]!r}): use --random-split"
+            f"{len(unnamed)} in {data_dir} are not (e.g. {unnamed[0]!r}): use --random-split"
         )
-    use_tracks = args.group_by_track is not False and not unnamed
+    use_tracks = settings.group_by_track is not False and not unnamed
     tracks = [record.track for record in records] if use_tracks else None
     labels = [record.label for record in records]
     for seed in seeds:
@@ -626,14 +570,14 @@ def _check_runs(args: argparse.Namespace, seeds: Sequence[int]) -> str | None:
         )
         if not len(validation_indices):
             return (
-                f"{args.data_dir} has too few images per class for a validation split "
+                f"{data_dir} has too few images per class for a validation split "
                 f"({len(train_indices)} training images): every run is judged on validation "
                 "accuracy"
             )
-        steps_per_epoch = math.ceil(len(train_indices) / args.batch_size)
-        for name in args.schedule:
+        steps_per_epoch = math.ceil(len(train_indices) / settings.batch_size)
+        for name in schedule_names:
             try:
-                check_total_steps(name, steps_per_epoch, args.epochs)
+                check_total_steps(name, steps_per_epoch, settings.epochs)
             except ValueError as error:
                 return f"{error} (seed {seed})" if len(seeds) > 1 else str(error)
     return None
@@ -658,75 +602,83 @@ def _check_output_dir(out: Path, data_dir: Path) -> str | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run every requested (schedule, seed), write the figures, ``results.csv`` and ``failed.csv``.
-
-    Returns 0 when every run finished, 1 when some failed (a NaN or infinite loss or weight: the
-    others still ran). Bad flags or data end it before anything trains (argparse's exit status 2);
-    any other error in a run is re-raised once ``failed.csv`` records it.
-    """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.data_dir.exists() and not args.data_dir.is_dir():
-        parser.error(f"data directory {str(args.data_dir)!r} is a file, not a folder: pass -d DIR")
-    if not args.data_dir.is_dir():
-        parser.error(
-            f"data directory {str(args.data_dir)!r} does not exist: "
+def _check_data_dir(data_dir: Path) -> str | None:
+    """The reason ``-d`` names no folder (a file, or nothing), with the fix, else None."""
+    if data_dir.exists() and not data_dir.is_dir():
+        return f"data directory {str(data_dir)!r} is a file, not a folder: pass -d DIR"
+    if not data_dir.is_dir():
+        return (
+            f"data directory {str(data_dir)!r} does not exist: "
             "fetch the tiny GTSRB subset into it with `python -m lrlab.data fetch --dest "
-            f"{shlex.quote(str(args.data_dir))}`, or pass -d DIR"
+            f"{shlex.quote(str(data_dir))}`, or pass -d DIR"
         )
-    repeated = sorted({name for name in args.schedule if args.schedule.count(name) > 1})
+    return None
+
+
+def _check_names(schedule_names: Sequence[str], peaks: Sequence[tuple[str, float]]) -> str | None:
+    """The reason ``--schedule`` and ``--peak`` do not name each run once, else None."""
+    repeated = sorted({name for name in schedule_names if schedule_names.count(name) > 1})
     if repeated:
-        parser.error(f"--schedule lists {', '.join(repeated)} more than once; name each once")
-    peaks = dict(args.peak)
-    if len(peaks) < len(args.peak):
-        names = [name for name, _ in args.peak]
-        twice = sorted({name for name in names if names.count(name) > 1})
-        parser.error(
+        return f"--schedule lists {', '.join(repeated)} more than once; name each once"
+    named = [name for name, _ in peaks]
+    twice = sorted({name for name in named if named.count(name) > 1})
+    if twice:
+        return (
             f"--peak gives {', '.join(twice)} more than one rate: give each schedule at most "
             "one NAME=RATE"
         )
-    unused = sorted(set(peaks) - set(args.schedule))
+    unused = sorted(set(named) - set(schedule_names))
     if unused:
-        parser.error(
+        return (
             f"--peak names {', '.join(unused)}, which --schedule does not run; the schedules "
-            f"run are {', '.join(args.schedule)}, and --peak must name one of them (or add "
+            f"run are {', '.join(schedule_names)}, and --peak must name one of them (or add "
             f"{unused[0]} to --schedule)"
         )
-    seeds = range(args.seeds) if args.seeds else [args.seed]
-    problem = _check_runs(args, seeds) or _check_output_dir(args.output_dir, args.data_dir)
-    if problem:
-        parser.error(problem)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    return None
 
+
+def run_all(
+    settings: RunSettings, largest_rates: dict[str, float], seeds: Sequence[int]
+) -> tuple[list[dict], list[dict]]:
+    """Train every (schedule, seed), schedules in the order of ``largest_rates`` (name -> rate).
+
+    Returns the rows of ``results.csv`` and of ``failed.csv``, both rewritten in
+    ``settings.output_dir`` after every run, so a later failure loses nothing finished. A
+    ``RunFailed`` run is logged and the others go on; any other error is re-raised once
+    ``failed.csv`` records it.
+    """
     results: list[dict] = []
     failed: list[dict] = []
-
-    def save() -> None:  # after every run, so a later failure loses nothing finished
-        write_csv(args.output_dir / "results.csv", RESULT_COLUMNS, results)
-        write_csv(args.output_dir / "failed.csv", FAILED_COLUMNS, failed)
-
-    for name in args.schedule:
+    for name, rate in largest_rates.items():
         for seed in seeds:
-            rate = peaks.get(name, args.learning_rate)
             try:
-                results.append(train_once(name, seed, args, rate))
+                results.append(train_once(name, seed, rate, settings))
             except Exception as error:
                 failed.append(
                     {
                         "schedule": name,
                         "seed": seed,
-                        "epochs": args.epochs,
+                        "epochs": settings.epochs,
                         "learning_rate": rate,
                         "error": str(error) or type(error).__name__,
                     }
                 )
-                save()
+                _save_tables(settings.output_dir, results, failed)
                 if not isinstance(error, RunFailed):
                     raise  # not a diverged run: a fault to see in full (finished runs are kept)
                 logger.error("%s", error)
                 continue
-            save()
+            _save_tables(settings.output_dir, results, failed)
+    return results, failed
+
+
+def _save_tables(output_dir: Path, results: Sequence[dict], failed: Sequence[dict]) -> None:
+    write_csv(output_dir / "results.csv", RESULT_COLUMNS, results)
+    write_csv(output_dir / "failed.csv", FAILED_COLUMNS, failed)
+
+
+def _log_summary(output_dir: Path, results: Sequence[dict], failed: Sequence[dict]) -> None:
+    """Log one line per finished run, where the results are, and which runs failed."""
     for row in results:
         logger.info(
             "%s (largest rate %g) seed %d: final val_accuracy %.4f, best %.4f (epoch %d), "
@@ -739,17 +691,50 @@ def main(argv: Sequence[str] | None = None) -> int:
             row["best_epoch"],
             row["final_lr"],
         )
-    logger.info("results: %s", args.output_dir / "results.csv")
+    logger.info("results: %s", output_dir / "results.csv")
     if failed:
         logger.error(
             "%d of %d runs failed (%s): see %s",
             len(failed),
             len(failed) + len(results),
             ", ".join(f"{row['schedule']}_seed{row['seed']}" for row in failed),
-            args.output_dir / "failed.csv",
+            output_dir / "failed.csv",
         )
-        return 1
-    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every requested (schedule, seed), write the figures, ``results.csv`` and ``failed.csv``.
+
+    Returns 0 when every run finished, 1 when some failed (a NaN or infinite loss or weight: the
+    others still ran). Bad flags or data end it before anything trains (argparse's exit status 2);
+    any other error in a run is re-raised once ``failed.csv`` records it. The only function
+    that reads the parsed flags: below it, functions take ``RunSettings`` and plain values.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = RunSettings(
+        data_dir=args.data_dir,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        group_by_track=args.group_by_track,
+        output_dir=args.output_dir,
+        quiet=args.quiet,
+    )
+    seeds = range(args.seeds) if args.seeds else [args.seed]
+    problem = (
+        _check_data_dir(settings.data_dir)
+        or _check_names(args.schedule, args.peak)
+        or _check_runs(settings, args.schedule, seeds)
+        or _check_output_dir(settings.output_dir, settings.data_dir)
+    )
+    if problem:
+        parser.error(problem)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    peaks = dict(args.peak)
+    largest_rates = {name: peaks.get(name, args.learning_rate) for name in args.schedule}
+    results, failed = run_all(settings, largest_rates, seeds)
+    _log_summary(settings.output_dir, results, failed)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ import numpy as np
 
 from lrlab import checks, notebook
 from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
+from lrlab.reference import max_relative_error
 from lrlab.schedules import StepDecay
 from lrlab.scratch import Quadratic
 
@@ -404,11 +405,6 @@ keras_staircase = keras.optimizers.schedules.ExponentialDecay(
 )
 lrlab_step_decay = StepDecay(initial_learning_rate, decay_rate=decay_rate, decay_steps=decay_every)
 
-
-def max_relative_difference(values, reference):
-    return float(np.max(np.abs(values - reference) / np.abs(reference)))
-
-
 comparisons = {
     "ExponentialDecay(n)                 vs exponential formula": (
         learning_rate_curve(keras_exponential, epochs),
@@ -424,7 +420,7 @@ comparisons = {
     ),
 }
 for label, (values, reference) in comparisons.items():
-    difference = max_relative_difference(values, reference)
+    difference = max_relative_error(values, reference)
     print(f"{label}: max relative difference <= 1e-6: {difference <= 1e-6}")
 print(
     "ExponentialDecay(staircase)(n)      vs step-wise formula  : equal:",

@@ -62,7 +62,7 @@ import tensorflow as tf
 
 from lrlab import checks, notebook
 from lrlab.callbacks import LearningRateLogger
-from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
+from lrlab.plotting import learning_rate_curve, plot_schedules, savefig, show_schedules
 from lrlab.schedules import LinearCosineDecay, NoisyLinearCosineDecay
 
 notebook.setup(seed=0)
@@ -109,13 +109,12 @@ print(
     "staircase == formula:", agrees(exponential_stairs, lambda s: 1e-2 * 0.5 ** math.floor(s / 10))
 )
 
-fig = plot_schedules(
+show_schedules(
     {"staircase=False": exponential, "staircase=True": exponential_stairs},
     steps,
+    "02_exponential_decay",
     title="ExponentialDecay(1e-2, decay_steps=10, decay_rate=0.5)",
 )
-savefig(fig, "02_exponential_decay")
-plt.show()
 
 # %% [markdown]
 # On the log scale exponential decay is a straight line; the staircase version holds each
@@ -138,13 +137,12 @@ print(
 )
 print("rates at steps 15, 16:", [f"{float(piecewise(s)):.0e}" for s in (15, 16)])
 
-fig = plot_schedules(
+show_schedules(
     {"PiecewiseConstantDecay([15, 30, 45], [1e-2, 5e-3, 1e-3, 1e-4])": piecewise},
     steps,
+    "02_piecewise_constant",
     title="PiecewiseConstantDecay",
 )
-savefig(fig, "02_piecewise_constant")
-plt.show()
 
 # %% [markdown]
 # Four constant levels with jumps just after steps 15, 30 and 45; the log scale shows the
@@ -216,17 +214,16 @@ print(
     f"exponential eta_0 / {1e-2 / float(exponential(60)):.0f}"
 )
 
-fig = plot_schedules(
+show_schedules(
     {
         "InverseTimeDecay, staircase=False": inverse_time,
         "InverseTimeDecay, staircase=True": inverse_time_stairs,
         "ExponentialDecay(1e-2, 10, 0.5), for comparison": exponential,
     },
     steps,
+    "02_inverse_time_decay",
     title="InverseTimeDecay(1e-2, decay_steps=10, decay_rate=1.0): η_0 / (1 + s/10)",
 )
-savefig(fig, "02_inverse_time_decay")
-plt.show()
 
 # %% [markdown]
 # Inverse-time decay starts like the exponential one but bends away from it on the log
@@ -257,9 +254,7 @@ for initial, decay_steps, alpha in cosine_settings:
     )
     print(f"{label:36s} == formula: {matches}")
 
-fig = plot_schedules(cosines, steps, title="CosineDecay over 50 steps")
-savefig(fig, "02_cosine_decay")
-plt.show()
+show_schedules(cosines, steps, "02_cosine_decay", title="CosineDecay over 50 steps")
 
 # %% [markdown]
 # On the linear scale the three are the same half cosine at two heights; the log scale
@@ -291,13 +286,12 @@ def warmup_cosine_formula(step, peak=1e-2, warmup_steps=10, decay_steps=40):
 print("CosineDecay with warm-up == formula:", agrees(warmup_cosine, warmup_cosine_formula))
 print(f"rate at steps 0, 5, 10, 30, 50: {learning_rate_curve(warmup_cosine, [0, 5, 10, 30, 50])}")
 
-fig = plot_schedules(
+show_schedules(
     {"10 steps of warm-up, 40 of cosine decay": warmup_cosine},
     steps,
+    "02_warmup_cosine",
     title="CosineDecay(0.0, decay_steps=40, warmup_target=1e-2, warmup_steps=10)",
 )
-savefig(fig, "02_warmup_cosine")
-plt.show()
 
 # %% [markdown]
 # The rate climbs from 0 to 1e-2 in 10 steps and then follows a 40-step half cosine down to
@@ -447,14 +441,13 @@ print(
     np.allclose(learning_rate_curve(without_noise, steps), learning_rate_curve(noise_free, steps)),
 )
 
-fig = plot_schedules(
+show_schedules(
     {"NoisyLinearCosineDecay, seed=0": noisy, "LinearCosineDecay (no noise)": noise_free},
     steps,
+    "02_noisy_linear_cosine",
     title="(Noisy)LinearCosineDecay(1e-2, 50, initial_variance=0.002, variance_decay=0.001, "
     "num_periods=2, beta=0.01)",
 )
-savefig(fig, "02_noisy_linear_cosine")
-plt.show()
 
 # %% [markdown]
 # The noisy curve follows the noise-free one and wobbles around it, most where the cosine

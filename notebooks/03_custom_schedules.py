@@ -64,18 +64,19 @@ from IPython.display import Markdown
 from lrlab import checks, notebook
 from lrlab.callbacks import OneCycleMomentum
 from lrlab.plateau import torch_reduce_on_plateau
-from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
-from lrlab.reference import load_reference
+from lrlab.plotting import learning_rate_curve, savefig, show_schedules
+from lrlab.reference import load_reference, max_relative_error
 from lrlab.schedules import (
     ChainedSchedule,
+    InverseSqrtDecay,
     LinearRamp,
     OneCycle,
     RampSustainDecay,
     StepDecay,
     WarmupStableDecay,
     ramp_sustain_decay,
-    torch_equivalent,
 )
+from lrlab.torch_equivalents import TABLE, markdown_table, schedule_of_case
 
 notebook.setup(seed=0)
 schedules = keras.optimizers.schedules
@@ -120,6 +121,13 @@ def tiny_model(optimizer):
     return model
 
 
+def fit_tiny(model, epochs, callbacks=()):
+    """Train ``model`` on the tiny problem for ``epochs`` epochs of 4 batches, silently."""
+    return model.fit(
+        features, targets, batch_size=16, epochs=epochs, verbose=0, callbacks=list(callbacks)
+    )
+
+
 # %% [markdown]
 # ## 2. Per epoch: the course's step decay and ramp-up / sustain / decay
 #
@@ -136,14 +144,7 @@ def course_step_decay(epoch):
 
 
 model = tiny_model(keras.optimizers.SGD(learning_rate=0.01))
-history = model.fit(
-    features,
-    targets,
-    batch_size=16,
-    epochs=9,
-    verbose=0,
-    callbacks=[keras.callbacks.LearningRateScheduler(course_step_decay)],
-)
+history = fit_tiny(model, 9, [keras.callbacks.LearningRateScheduler(course_step_decay)])
 epoch_rates = np.array(history.history["learning_rate"])
 print("rates of epochs 0..8:", [f"{rate:.5f}" for rate in epoch_rates])
 print(
@@ -252,7 +253,7 @@ print(
 )
 
 model = tiny_model(keras.optimizers.Adam(learning_rate=transformer))
-model.fit(features, targets, batch_size=16, epochs=1, verbose=0)  # creates Adam's state
+fit_tiny(model, 1)  # creates Adam's state
 with tempfile.TemporaryDirectory() as folder:
     model.save(Path(folder) / "transformer_schedule.keras")
     restored = keras.models.load_model(Path(folder) / "transformer_schedule.keras")
@@ -264,17 +265,40 @@ print(
 late_ratio = float(transformer(39_900)) / transformer.peak_learning_rate
 print(f"rate at step 39,900 / peak rate = {late_ratio:.2f}")
 
-fig = plot_schedules(
+show_schedules(
     {"InverseSquareRootDecay((512 · 4000)^-1/2, 4000)": transformer},
     transformer_steps,
+    "03_inverse_square_root",
     title="The Transformer's schedule: warm-up for 4,000 steps, then 1/√step",
 )
-savefig(fig, "03_inverse_square_root")
-plt.show()
 
 # %% [markdown]
 # The rate climbs linearly to 7e-4 in 4,000 steps and then falls as 1/√s: slowly, so that
 # near step 40,000 it is still a third of the peak (√(4000/40000) ≈ 0.32).
+
+# %% [markdown]
+# lrlab ships this schedule as `lrlab.schedules.InverseSqrtDecay(peak, warmup_steps,
+# initial_learning_rate=0)`, with what a package adds to the lesson's class: every argument
+# checked (`_validate`), float64 when the rates are `np.float64`, negative steps refused, a
+# warm-up that may start above 0. It counts steps as Keras's `optimizer.iterations` and
+# fairseq's `inverse_sqrt` do, from 0 for the first update, where the paper's s counts from 1:
+# its rate at step k + 1 is the lesson's at step k.
+
+# %%
+# exact output: compares schedule values; the lesson's class comes from the cell above, which also fits
+packaged = InverseSqrtDecay((d_model * warmup_steps) ** -0.5, warmup_steps)
+print(
+    "InverseSqrtDecay at step k + 1 == the lesson's class at step k (rtol 1e-6):",
+    np.allclose(
+        learning_rate_curve(packaged, transformer_steps + 1),
+        learning_rate_curve(transformer, transformer_steps),
+        rtol=1e-6,
+    ),
+)
+try:
+    InverseSqrtDecay(1e-3, warmup_steps=0.5)
+except TypeError as error:
+    print(f"TypeError: {error}")
 
 # %% [markdown]
 # ## 4. Warm-up then cosine, warm-up–stable–decay, and chaining
@@ -339,14 +363,13 @@ print(
     ),
 )
 
-fig = plot_schedules(
+show_schedules(
     {"warm-up + cosine (all three ways)": keras_warmup_cosine}
     | {f"WSD, {shape} decay": schedule for shape, schedule in wsd.items()},
     steps_1000,
+    "03_warmup_cosine_wsd",
     title="Warm-up then cosine vs warm-up–stable–decay (peak 1e-2, 1,000 steps)",
 )
-savefig(fig, "03_warmup_cosine_wsd")
-plt.show()
 
 # %% [markdown]
 # The three ways of writing warm-up + cosine give one curve; WSD holds the peak until step
@@ -409,14 +432,7 @@ used_momenta = []
 record = keras.callbacks.LambdaCallback(
     on_train_batch_end=lambda batch, logs: used_momenta.append(float(model.optimizer.momentum))
 )
-model.fit(
-    features,
-    targets,
-    batch_size=16,
-    epochs=5,
-    verbose=0,
-    callbacks=[OneCycleMomentum(schedule), record],
-)
+fit_tiny(model, 5, [OneCycleMomentum(schedule), record])
 print(
     "momentum of every batch == schedule.momentum(step) (float32):",
     np.allclose(used_momenta, np.asarray(schedule.momentum(np.arange(total_steps))), rtol=1e-6),
@@ -438,14 +454,7 @@ print(f"momenta of the first 6 batches: {[round(m, 4) for m in used_momenta[:6]]
 # %% tags=["raises-exception"]
 # NBVAL_RAISES_EXCEPTION
 model = tiny_model(keras.optimizers.SGD(learning_rate=schedules.ExponentialDecay(0.01, 100, 0.5)))
-model.fit(
-    features,
-    targets,
-    batch_size=16,
-    epochs=2,
-    verbose=0,
-    callbacks=[keras.callbacks.LearningRateScheduler(course_step_decay)],
-)
+fit_tiny(model, 2, [keras.callbacks.LearningRateScheduler(course_step_decay)])
 
 # %% [markdown]
 # The message says it: *"This optimizer was created with a `LearningRateSchedule` object as
@@ -462,82 +471,13 @@ model.fit(
 # %% [markdown]
 # ## 7. PyTorch's schedulers in Keras
 #
-# The table below (built by a code cell, so that its rows are data) gives, for every class of
-# `torch.optim.lr_scheduler`, the Keras or lrlab schedule, or the function of the step, with
-# the same values; η is the optimizer's rate and γ torch's `gamma`.
+# The table below gives, for every class of `torch.optim.lr_scheduler`, the Keras or lrlab
+# schedule, or the function of the step, with the same values; η is the optimizer's rate and
+# γ torch's `gamma`. Its rows are data, `lrlab.torch_equivalents.TABLE`: each row also holds
+# the function that builds the equivalent from torch's arguments.
 
 # %%
-TORCH_TO_KERAS = [
-    ("StepLR(step_size, gamma)", "ExponentialDecay(η, step_size, γ, staircase=True)", ""),
-    (
-        "MultiStepLR(milestones, gamma)",
-        "PiecewiseConstantDecay([m - 1 for m in milestones], [η·γ^i])",
-        "Keras keeps the old value *at* a boundary, hence m − 1",
-    ),
-    (
-        "ConstantLR(factor, total_iters)",
-        "PiecewiseConstantDecay([total_iters - 1], [η·factor, η])",
-        "torch restores η at step total_iters, hence total_iters − 1",
-    ),
-    (
-        "LinearLR(start_factor, end_factor, total_iters)",
-        "LinearRamp(η·start_factor, η·end_factor, total_iters)",
-        "lrlab",
-    ),
-    ("ExponentialLR(gamma)", "ExponentialDecay(η, 1, γ)", ""),
-    ("PolynomialLR(total_iters, power)", "PolynomialDecay(η, total_iters, 0.0, power)", ""),
-    (
-        "CosineAnnealingLR(T_max, eta_min)",
-        "CosineDecay(η, T_max, alpha=eta_min/η)",
-        "equal up to T_max; after it torch's rate rises again, Keras's stays at eta_min",
-    ),
-    (
-        "CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)",
-        "CosineDecayRestarts(η, T_0, t_mul=T_mult, m_mul=1, alpha=eta_min/η)",
-        "",
-    ),
-    (
-        "CyclicLR(base_lr, max_lr, step_size_up, mode)",
-        "TriangularCyclicalLearningRate, Triangular2CyclicalLearningRate, "
-        "ExponentialCyclicalLearningRate",
-        "lrlab (lesson 04); torch also cycles the momentum unless cycle_momentum=False",
-    ),
-    ("OneCycleLR(max_lr, total_steps, ...)", "OneCycle + OneCycleMomentum", "lrlab (section 5)"),
-    (
-        "SequentialLR(schedulers, milestones)",
-        "ChainedSchedule(schedules, boundaries)",
-        "lrlab (section 4)",
-    ),
-    (
-        "ChainedScheduler(schedulers)",
-        "lambda step: η * a(step) * b(step)",
-        "a, b: the children's equivalents built with η = 1 (their factors); "
-        "to train with it, write it as a schedule object (section 3)",
-    ),
-    (
-        "ReduceLROnPlateau(...)",
-        "keras.callbacks.ReduceLROnPlateau(...)",
-        "float rate only; Keras lowers after `patience` bad epochs, torch after `patience + 1`",
-    ),
-    (
-        "LambdaLR(lr_lambda)",
-        "lambda step: η * lr_lambda(step)",
-        "any function; `0.95 ** step` is `ExponentialDecay(η, 1, 0.95)`; per epoch, "
-        "`LearningRateScheduler(lambda epoch: η * lr_lambda(epoch))`",
-    ),
-    (
-        "MultiplicativeLR(lr_lambda)",
-        "ExponentialDecay(η, 1, f)",
-        "for a constant factor f; in general η · lr_lambda(1) ··· lr_lambda(k), "
-        "torch does not multiply at step 0; "
-        "per epoch, `LearningRateScheduler(lambda epoch, rate: "
-        "rate * lr_lambda(epoch) if epoch else rate)`",
-    ),
-]
-rows = ["| `torch.optim.lr_scheduler` | Keras / lrlab | note |", "|---|---|---|"]
-for torch_name, keras_name, note in TORCH_TO_KERAS:
-    rows.append(f"| `{torch_name}` | `{keras_name}` | {note} |")
-Markdown("\n".join(rows))
+Markdown(markdown_table())
 
 # %% [markdown]
 # PyTorch steps a scheduler by calling `scheduler.step()` after `optimizer.step()`; a Keras
@@ -545,54 +485,21 @@ Markdown("\n".join(rows))
 # PyTorch 2.13 the rate of every optimizer step k for a set of cases, which is exactly what
 # the Keras equivalent returns at step k. lrlab ships those values as package data,
 # `lrlab/reference/torch_schedulers.json` (and `torch_plateau.json` for `ReduceLROnPlateau`),
-# read with `lrlab.reference.load_reference`. `lrlab.schedules.torch_equivalent(name,
+# read with `lrlab.reference.load_reference`. `lrlab.torch_equivalents.torch_equivalent(name,
 # learning_rate, arguments)` builds the equivalent of the table from a scheduler's torch
-# arguments (use it to translate your own PyTorch code). Evaluated in float64 (`np.float64`
-# arguments, so that Keras does not round through float32):
+# arguments (use it to translate your own PyTorch code); `schedule_of_case(case)` does so for
+# a recorded case (JSON holds no functions: it names each `lr_lambda` by its source), in
+# float64 (`np.float64` arguments, so that Keras does not round through float32). The tests
+# of lrlab compare through the same function:
 
 # %%
 torch_reference = load_reference("torch_schedulers")  # lrlab/reference/torch_schedulers.json
-# JSON holds no functions: the reference names each lr_lambda by its source.
-LR_LAMBDAS = {
-    "lambda epoch: 0.95 ** epoch": lambda step: 0.95**step,
-    "lambda epoch: 0.95": lambda step: 0.95,
-}
-
-
-def as_torch_arguments(recorded):
-    """Recorded arguments as `torch_equivalent` takes them: floats as np.float64, functions."""
-    arguments = {}
-    for key, value in recorded.items():
-        if key == "lr_lambda":
-            value = LR_LAMBDAS[value]
-        elif key == "schedulers":
-            value = [(name, as_torch_arguments(child)) for name, child in value]
-        elif isinstance(value, float):
-            value = np.float64(value)
-        arguments[key] = value
-    return arguments
-
-
-def relative_error(values, reference):
-    """max |values - reference| / |reference| (the absolute difference where reference is 0)."""
-    values, reference = (
-        np.asarray(values, dtype=np.float64),
-        np.asarray(reference, dtype=np.float64),
-    )
-    scale = np.where(reference == 0, 1.0, np.abs(reference))
-    return float(np.max(np.abs(values - reference) / scale))
-
-
 errors = {}
 for case in torch_reference["cases"]:
-    schedule = torch_equivalent(
-        case["scheduler"],
-        np.float64(case["optimizer_learning_rate"]),
-        as_torch_arguments(case["arguments"]),
-    )
+    schedule = schedule_of_case(case)
     torch_rates = case["learning_rates"]
     errors.setdefault(case["scheduler"], []).append(
-        relative_error(learning_rate_curve(schedule, len(torch_rates)), torch_rates)
+        max_relative_error(learning_rate_curve(schedule, len(torch_rates)), torch_rates)
     )
     if "momenta" in case:
         momenta = schedule.momentum(
@@ -601,7 +508,7 @@ for case in torch_reference["cases"]:
             case["arguments"].get("max_momentum", 0.95),
         )
         errors.setdefault("OneCycleLR (momentum)", []).append(
-            relative_error(momenta, case["momenta"])
+            max_relative_error(momenta, case["momenta"])
         )
 
 plateau_reference = load_reference("torch_plateau")  # lrlab/reference/torch_plateau.json
@@ -610,11 +517,11 @@ for case in plateau_reference["plateau"]:
         case["metric_values"], case["initial_learning_rate"], **case["arguments"]
     )
     errors.setdefault("ReduceLROnPlateau", []).append(
-        relative_error(decisions.learning_rates[1:], case["rates_after_step"])
+        max_relative_error(decisions.learning_rates[1:], case["rates_after_step"])
     )
 
 print(f"PyTorch {torch_reference['torch']}")
-torch_classes = [torch_class.split("(")[0] for torch_class, _, _ in TORCH_TO_KERAS]
+torch_classes = [row.name for row in TABLE]
 torch_classes.insert(torch_classes.index("OneCycleLR") + 1, "OneCycleLR (momentum)")
 for scheduler in torch_classes:
     cases = errors[scheduler]
@@ -627,7 +534,7 @@ power_case = next(case for case in torch_reference["cases"] if case["scheduler"]
 exponential_decay = schedules.ExponentialDecay(
     np.float64(power_case["optimizer_learning_rate"]), 1, np.float64(0.95)
 )
-power_error = relative_error(
+power_error = max_relative_error(
     learning_rate_curve(exponential_decay, len(power_case["learning_rates"])),
     power_case["learning_rates"],
 )

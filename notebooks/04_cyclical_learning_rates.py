@@ -66,8 +66,8 @@ from lrlab import checks, claims, notebook
 from lrlab.callbacks import LearningRateLogger
 from lrlab.data import load_gtsrb
 from lrlab.models import build_convnet, compile_classifier
-from lrlab.plotting import learning_rate_curve, plot_schedules, savefig
-from lrlab.reference import load_reference
+from lrlab.plotting import learning_rate_curve, plot_schedules, savefig, show_schedules
+from lrlab.reference import load_reference, max_relative_error
 from lrlab.schedules import (
     CyclicalLearningRate,
     ExponentialCyclicalLearningRate,
@@ -107,11 +107,12 @@ policies = {
     "triangular2": Triangular2CyclicalLearningRate(1e-3, 1e-2, step_size),
     "exp_range, γ = 0.99": ExponentialCyclicalLearningRate(1e-3, 1e-2, step_size, gamma=0.99),
 }
-fig = plot_schedules(
-    policies, cycle_steps, title="Smith's cyclical policies, 1e-3 to 1e-2, step_size = 20"
+show_schedules(
+    policies,
+    cycle_steps,
+    "04_policies",
+    title="Smith's cyclical policies, 1e-3 to 1e-2, step_size = 20",
 )
-savefig(fig, "04_policies")
-plt.show()
 for label, schedule in policies.items():
     peaks = learning_rate_curve(schedule, [20, 60, 100, 140])
     print(f"{label:20s} rate at the tops (steps 20, 60, 100, 140): {np.round(peaks, 6)}")
@@ -190,7 +191,7 @@ for precision, as_number, tolerance in (("float32", float, 1e-6), ("float64", np
         case = tfa_cases[name]
         tfa_values = np.array(case[precision])
         values = learning_rate_curve(schedule, np.array(case["steps"]))
-        error = np.max(np.abs(values - tfa_values) / tfa_values)
+        error = max_relative_error(values, tfa_values)
         what = f"{name} {precision}, steps 0..{case['steps'][-1]}"
         print(f"{what}: max relative error <= {tolerance:.0e}: {error <= tolerance}")
 

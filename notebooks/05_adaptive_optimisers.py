@@ -89,6 +89,15 @@ notebook.setup(seed=0)
 # the steep walls they alternate and cancel. Nesterov's variant, as Keras writes it,
 # adds the new velocity once more: v ← m·v − η·g, x ← x + m·v − η·g.
 #
+# These rules are the `update` methods that `lrlab.scratch` runs, of `SGD` (plain gradient
+# descent), `Momentum` and `Nesterov` in that order. Each optimiser keeps its averages in
+# `self.state` (the velocity here) and its per-parameter factor of the gradient in
+# `_effective_learning_rate` (section 3); `params`, `grads` and `learning_rate` are x, g, η:
+
+# %%
+notebook.show_source(scratch.SGD.update, scratch.Momentum.update, scratch.Nesterov.update)
+
+# %% [markdown]
 # What momentum is not: the course's original notebook said that momentum "governs how
 # quickly our learning rate decays". It decays nothing. m is the coefficient of an
 # exponential moving average of the gradients (without the average's 1 − m factor):
@@ -224,6 +233,14 @@ def adagrad_update(params, grads, accumulator, learning_rate, epsilon=1e-7):
 checks.check_adagrad_update(adagrad_update)
 
 # %% [markdown]
+# `AdaGrad.update` as `lrlab.scratch` runs it, to compare with yours, then `RMSProp.update`,
+# whose centered variant (Graves 2013) also averages g and divides by an estimate of its
+# standard deviation, and whose momentum variant accumulates the scaled steps:
+
+# %%
+notebook.show_source(scratch.AdaGrad.update, scratch.RMSProp.update)
+
+# %% [markdown]
 # Now the three adaptive methods on the valley, from the same start, each with η = 0.4
 # and Keras's other defaults:
 
@@ -338,6 +355,14 @@ def bias_corrected_moments(m, v, t, beta_1=0.9, beta_2=0.999):
 
 # %%
 checks.check_adam_bias_correction(bias_corrected_moments)
+
+# %% [markdown]
+# `Adam.update` as `lrlab.scratch` runs it, Keras's way: both corrections folded into α_t, AMSGrad
+# dividing by the largest v so far, and `bias_correction=False` (not a Keras option)
+# stepping with α_t = η:
+
+# %%
+notebook.show_source(scratch.Adam.update)
 
 # %% [markdown]
 # With ε = 0 the paper's step η m̂ / √v̂ and Keras's α_t m / √v are the same number.
@@ -535,9 +560,15 @@ plt.show()
 # Loshchilov and Hutter (2019) decouple the decay from the gradient, x ← x − η λ x next
 # to the Adam step, the same pull for every parameter. (Keras multiplies the decay by the
 # whole learning rate, the paper by the schedule's multiplier only, so Keras's
-# `weight_decay` is the paper's λ divided by the base rate.) On the valley moved to the
-# minimum (3, 3), from the origin, with a cosine schedule over 2000 steps so that all
-# three runs settle:
+# `weight_decay` is the paper's λ divided by the base rate.) In `AdamW.update` the decay
+# comes first, then the Adam step of the decayed weights with the same gradient:
+
+# %%
+notebook.show_source(scratch.AdamW.update)
+
+# %% [markdown]
+# On the valley moved to the minimum (3, 3), from the origin, with a cosine schedule over
+# 2000 steps so that all three runs settle:
 
 # %%
 shifted = scratch.Quadratic(np.diag([0.2, 4.0]), minimum=[3.0, 3.0])

@@ -74,9 +74,11 @@ from lrlab import checks, claims, notebook, scratch
 from lrlab.data import load_gtsrb
 from lrlab.finder import (
     SUGGESTION_NAMES,
+    RangeTestState,
     find_lr,
     learning_rate_ramp,
     range_test_numpy,
+    run_range_test,
     smooth_losses,
 )
 from lrlab.models import build_convnet, compile_classifier
@@ -168,8 +170,15 @@ checks.check_exponential_ramp(exponential_ramp)
 # average, s_k = a_k / (1 − β^(k+1)) with a_k = β a_(k−1) + (1 − β) loss_k and β = 0.98
 # (fastai's choice; the correction removes the pull of a_(−1) = 0 on the first steps).
 # The test stops when the smoothed loss exceeds 4 × its lowest value so far, or is not a
-# number. `range_test_numpy` runs `scratch.train` with SGD following the ramp and feeds
-# the losses to the same `RangeTestState` the Keras finder uses.
+# number. The loop, `lrlab.finder.run_range_test`, and the end of each step in
+# `RangeTestState`, which the Keras finder uses too:
+
+# %%
+notebook.show_source(run_range_test, RangeTestState.end_step)
+
+# %% [markdown]
+# `range_test_numpy` runs that loop with `scratch.SGD`, whose rate is the one
+# `train_batch(rate)` is given.
 #
 # With the full batch there is no sampling noise, so we switch smoothing off (β = 0):
 
@@ -428,6 +437,15 @@ for name, result in (("per batch", per_batch), ("per epoch", per_epoch)):
     )
 
 # %%
+def log_log_axes(ax, bottom, top, ylabel):
+    """Rates on a log x-axis, losses from ``bottom`` to ``top`` on a log y-axis."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom, top)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel(ylabel)
+
+
 fig, ax = plt.subplots(figsize=(8, 4.2))
 batch_rates = per_batch.learning_rates
 ax.plot(batch_rates, per_batch.losses, alpha=0.3, lw=1, label="per batch: 320 rates, raw")
@@ -436,11 +454,7 @@ epoch_label = "per epoch: 20 rates, mean of 16 batches"
 ax.plot(per_epoch.learning_rates, per_epoch.losses, "o-", color="C1", ms=5, label=epoch_label)
 ax.axvline(stable_limit, color="k", ls="--", label="2/λ_max")
 ax.axhline(lowest_loss, color="0.6", ls=":", label="lowest possible loss")
-ax.set_xscale("log")
-ax.set_yscale("log")
-ax.set_ylim(0.05, 50)
-ax.set_xlabel("learning rate")
-ax.set_ylabel("training loss")
+log_log_axes(ax, 0.05, 50, "training loss")
 ax.set_title("The same 320 batches, the rate raised per batch or per epoch")
 ax.legend()
 savefig(fig, "06_per_batch_or_per_epoch")
@@ -515,11 +529,7 @@ for name, result in smoothings.items():
 smooth_ax.set_title("Smoothing of one run (batches of 32)")
 for ax in (size_ax, smooth_ax):
     ax.axvline(stable_limit, color="k", ls="--", label="2/λ_max")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_ylim(0.05, 1e3)
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("smoothed training loss")
+    log_log_axes(ax, 0.05, 1e3, "smoothed training loss")
     ax.legend(fontsize=8)
 fig.tight_layout()
 savefig(fig, "06_batch_size_and_smoothing")

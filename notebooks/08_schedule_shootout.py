@@ -38,7 +38,7 @@
 # 4. an exercise: Keras's plateau rule.
 #
 # It assumes lessons 01 to 07 (schedules, one-cycle, the range test, the course's
-# exercise) and `lrlab.claims` (a conclusion checked against the measured numbers). The schedules come from the registry of `python -m lrlab.train`, so every run
+# exercise) and `lrlab.claims` (a conclusion checked against the measured numbers). The schedules come from `lrlab.recipes`, the registry of `python -m lrlab.train`, so every run
 # here can be repeated from the shell.
 
 # %%
@@ -74,15 +74,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lrlab import checks, claims, notebook
+from lrlab import checks, claims, compare, notebook
 from lrlab.callbacks import LearningRateLogger, current_learning_rate
 from lrlab.data import find_gtsrb, load_gtsrb
 from lrlab.models import build_convnet, compile_classifier
 from lrlab.paths import project_root
 from lrlab.plateau import keras_reduce_on_plateau, torch_reduce_on_plateau
 from lrlab.plotting import learning_rate_curve, savefig
+from lrlab.recipes import EPOCHS_PER_HALVING, SCHEDULES
 from lrlab.reference import load_reference
-from lrlab.train import EPOCHS_PER_HALVING, SCHEDULES, fit_schedule
+from lrlab.train import fit_schedule
 
 notebook.setup(seed=0)
 
@@ -345,7 +346,7 @@ print(f"the same loop again on the reused optimizer: from {reused.learning_rates
 # rate of the next update; `ReduceLROnPlateau(monitor="val_accuracy")` reads the metric
 # that `fit` computed on the whole validation set that same epoch. What is left to you is
 # a fresh model and optimizer for each experiment, which the shoot-out below does. The
-# course's step decay from the `lrlab.train` registry shows the first two points: twelve
+# course's step decay from the `lrlab.recipes` registry shows the first two points: twelve
 # epochs of one batch each.
 
 # %%
@@ -373,7 +374,7 @@ print("the optimizer's rate is the last epoch's rate:",
 #
 # Every run: a fresh `build_convnet()` with Adam, seeded by `notebook.setup(seed)` (the
 # weights) and a fresh `load_gtsrb(seed=seed)` (the split and the order of the batches), the
-# same number of epochs, and its schedule's builder from `lrlab.train.SCHEDULES`. The runs
+# same number of epochs, and its schedule's builder from `lrlab.recipes.SCHEDULES`. The runs
 # of one seed thus differ in their schedule only: same initial weights, same batches in the
 # same order.
 #
@@ -492,67 +493,18 @@ seed_runs = {name: [runs[(*variants[name], seed)] for seed in range(seeds)] for 
 # time to a target, the first epoch whose validation accuracy reaches 90% of the constant
 # rate's mean best (epochs, and wall-clock seconds of training plus validation up to that
 # epoch; they depend on the machine and on what else runs on it), averaged over the seeds
-# that reached it.
+# that reached it. `lrlab.compare.results_table` computes these numbers from the runs and
+# `compare.format_results` writes them as text.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def seed_values(name, metric):
-    """The value of ``metric`` for every seed of row ``name``."""
-    return np.array([metric(run) for run in seed_runs[name]])
-
-
-def best_validation(run):
-    return max(run["logs"]["val_accuracy"])
-
-
-def test_accuracy(run):
-    return run["test_accuracy"]
-
-
-def first_epoch_at(values, level):
-    """The first epoch (from 1) whose value reaches ``level``, else None."""
-    return next((epoch for epoch, value in enumerate(values, start=1) if value >= level), None)
-
-
-target = math.floor(90 * seed_values("constant", best_validation).mean()) / 100
-rows = []
-for name in names:
-    columns = {"schedule": name, "peak": variants[name][1]}
-    for label, metric in (("final val", final_validation), ("best val", best_validation),
-                          ("test", test_accuracy)):
-        values = seed_values(name, metric)
-        columns[f"{label} mean"] = values.mean()
-        columns[f"{label} std"] = values.std(ddof=1) if seeds > 1 else math.nan
-    reached = []  # (epoch, seconds) of every seed that reached the target
-    for run in seed_runs[name]:
-        epoch = first_epoch_at(run["logs"]["val_accuracy"], target)
-        if epoch is not None:
-            reached.append((epoch, run["logs"]["seconds"][epoch - 1]))
-    columns["seeds at target"] = len(reached)
-    columns["epochs to target"] = np.mean([e for e, _ in reached]) if reached else math.nan
-    columns["seconds to target"] = np.mean([s for _, s in reached]) if reached else math.nan
-    columns["seconds per run"] = seed_values(name, lambda run: run["logs"]["seconds"][-1]).mean()
-    rows.append(columns)
-table = pd.DataFrame(rows).set_index("schedule")
-
-shown = pd.DataFrame(
-    {
-        "peak": table["peak"].map("{:g}".format),
-        **{
-            f"{label} acc": [f"{m:.3f} ± {s:.3f}" for m, s in
-                             zip(table[f"{label} mean"], table[f"{label} std"], strict=True)]
-            for label in ("final val", "best val", "test")
-        },
-        "at target": [f"{count}/{seeds}" for count in table["seeds at target"]],
-        "epochs": table["epochs to target"].map("{:.1f}".format),
-        "seconds": table["seconds to target"].map("{:.1f}".format),
-        "s/run": table["seconds per run"].map("{:.0f}".format),
-    },
-    index=table.index,
-)
+outcomes = {name: [{**run["logs"], "test_accuracy": run["test_accuracy"]} for run in seed_runs[name]]
+            for name in names}  # row -> per seed: val_accuracy and seconds by epoch, test accuracy
+target = compare.target_accuracy([max(run["val_accuracy"]) for run in outcomes["constant"]])
+table = compare.results_table(outcomes, {name: variants[name][1] for name in names}, target)
 print(f"{data.source}: {epochs} epochs, {seeds} seeds (mean ± std); "
       f"target: validation accuracy {target:.2f}")
-print(shown.to_string())
+print(compare.format_results(table).to_string())
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -685,51 +637,26 @@ for seed, run in enumerate(seed_runs["plateau"]):
 # (`mean ± t · sd / √n`, Student's t with n − 1 degrees of freedom, what
 # `claims.paired_difference` tests), and on how many seeds the row was ahead. An interval
 # that contains 0 means: within the seed-to-seed spread, no evidence either way. The last
-# two lines compare one-cycle with its controls the same way.
+# two lines compare one-cycle with its controls the same way. `lrlab.compare.paired_table`
+# computes the intervals and the verdicts; `compare.by_verdict` groups the rows by verdict.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-test_accuracies = {name: seed_values(name, test_accuracy) for name in names}
-
-
-def paired(a, b):
-    """(mean of a - b, the 95% t-interval's ends, seeds where a > b) over the paired seeds."""
-    differences = test_accuracies[a] - test_accuracies[b]
-    mean = differences.mean()
-    half = claims.t_quantile(0.95, seeds - 1) * differences.std(ddof=1) / math.sqrt(seeds)
-    return mean, mean - half, mean + half, int(np.sum(differences > 0))
-
-
-def verdict(low, high):
-    return "above" if low > 0 else "below" if high < 0 else "within the spread"
-
-
+test_accuracies = {name: np.array([run["test_accuracy"] for run in outcomes[name]]) for name in names}
 pairs = [(name, "constant") for name in names if name != "constant"]
 pairs += [("one_cycle", "constant_at_one_cycle_peak"), ("one_cycle", "warmup_cosine_at_one_cycle_peak")]
-comparison = pd.DataFrame(
-    [(f"{a} - {b}", *paired(a, b)) for a, b in pairs],
-    columns=["test accuracy", "mean", "low", "high", "ahead"],
-).set_index("test accuracy")
-comparison["verdict"] = [verdict(low, high)
-                         for low, high in zip(comparison["low"], comparison["high"], strict=True)]
-comparison["ahead"] = [f"{count}/{seeds}" for count in comparison["ahead"]]
+comparison = compare.paired_table(test_accuracies, pairs)
 print(f"paired over {seeds} seeds, 95% t-interval of the mean difference in test accuracy:")
 print(comparison.to_string(float_format="{:+.3f}".format))
-against_constant = zip(pairs[: len(names) - 1], comparison["verdict"].iloc[: len(names) - 1],
-                       strict=True)
-against_constant = [(a, v) for (a, _), v in against_constant]
-by_verdict = {side: [a for a, v in against_constant if v == side]
-              for side in ("above", "below", "within the spread")}
 print(f"\nOn this data and budget ({data.source}, {epochs} epochs, {seeds} seeds), against the "
       f"constant rate at its own peak {chosen_peak['constant']:g}:")
-for side, members in by_verdict.items():
+for side, members in compare.by_verdict(comparison, "constant").items():
     print(f"  {side}: {', '.join(members) or 'none'}")
 for control in ("constant_at_one_cycle_peak", "warmup_cosine_at_one_cycle_peak"):
     print(f"  one_cycle against {control}: "
           f"{comparison.loc[f'one_cycle - {control}', 'verdict']}")
 print("\ntest accuracy of every seed:")
-print(pd.DataFrame(test_accuracies, index=pd.Index(range(seeds), name="seed")).T.to_string(
-    float_format="{:.3f}".format))
+print(compare.seed_table(test_accuracies).to_string(float_format="{:.3f}".format))
 
 # %% [markdown]
 # The table and the summary above are this run's numbers, and the verdicts are computed

@@ -18,12 +18,13 @@ from PIL import Image
 
 from lrlab import data
 from lrlab.data import (
+    CLASS_NAMES,
     GT_COLUMNS,
     DownloadError,
-    class_names,
     describe_source,
     download,
     fetch,
+    fetching,
     list_images,
     load_arrays,
     load_gtsrb,
@@ -96,15 +97,16 @@ def make_class_folders(root: Path, counts: dict[int, int], extension=".png", tra
 
 
 def test_class_names_are_the_43_gtsrb_names_by_class_id():
-    names = class_names()
+    names = CLASS_NAMES  # lrlab.data.class_names() is gone: it copied this tuple
     assert len(names) == 43
     # values from the benchmark's signnames.csv (ClassId,SignName)
     assert names[0] == "Speed limit (20km/h)"
     assert names[14] == "Stop"
     assert names[17] == "No entry"
     assert names[42] == "End of no passing by vehicles over 3.5 metric tons"
-    names.append("changed")  # a copy: the module's list is untouched
-    assert len(class_names()) == 43
+    with pytest.raises(AttributeError):  # a tuple: no caller can change the module's names
+        names.append("changed")
+    assert len(CLASS_NAMES) == 43
 
 
 @pytest.mark.parametrize("test_csv", ["beside", "inside"])
@@ -453,7 +455,9 @@ def make_training_archive(path: Path, classes=(0, 1, 2), tracks=6, frames=6) -> 
 def test_fetch_downloads_the_archive_and_keeps_a_tiny_subset_by_track(tmp_path, monkeypatch):
     archive = make_training_archive(tmp_path / "served" / "GTSRB-Training_fixed.zip")
     monkeypatch.setattr(
-        data, "TRAINING_ARCHIVE", data.Archive(archive.name, archive.as_uri(), data.md5sum(archive))
+        fetching,
+        "TRAINING_ARCHIVE",
+        data.Archive(archive.name, archive.as_uri(), data.md5sum(archive)),
     )
     dest = fetch(tmp_path / "data" / "gtsrb-tiny", seed=0)
 
@@ -514,11 +518,13 @@ def test_fetch_falls_back_to_the_synthetic_stand_in_when_the_download_fails(
 ):
     unreachable = (tmp_path / "no-such-archive.zip").as_uri()
     monkeypatch.setattr(
-        data, "TRAINING_ARCHIVE", data.Archive("GTSRB-Training_fixed.zip", unreachable, "0" * 32)
+        fetching,
+        "TRAINING_ARCHIVE",
+        data.Archive("GTSRB-Training_fixed.zip", unreachable, "0" * 32),
     )
     drawn = []
     monkeypatch.setattr(
-        data,
+        fetching,
         "draw_synthetic_gtsrb",
         lambda dest, seed: drawn.append(seed) or make_official(dest, {0: [0]}),
     )
@@ -560,7 +566,7 @@ def test_an_interrupted_fetch_leaves_nothing_behind(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         copied.append(Path(target_file).write_bytes(Path(source_file).read_bytes()))
 
-    monkeypatch.setattr(data.shutil, "copyfile", copy_then_fail)
+    monkeypatch.setattr(fetching.shutil, "copyfile", copy_then_fail)
     with pytest.raises(KeyboardInterrupt):
         fetch(tmp_path / "data" / "gtsrb-tiny", source=source)
     assert list((tmp_path / "data").iterdir()) == []

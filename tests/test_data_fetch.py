@@ -35,7 +35,7 @@ from test_data import (
 )
 
 from lrlab import data
-from lrlab.data import fetch, find_gtsrb, list_images, load_arrays, load_gtsrb
+from lrlab.data import fetch, fetching, find_gtsrb, list_images, load_arrays, load_gtsrb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,10 +110,12 @@ def test_a_missing_default_folder_is_fetched_on_first_use_and_said(
     # no data anywhere and no network: find_gtsrb fetches into the default folder (here the
     # stand-in, replaced by a 1-class official layout to keep the test fast) and says so
     monkeypatch.setattr(
-        data, "TRAINING_ARCHIVE", data.Archive("x.zip", (outside_a_checkout / "none").as_uri(), "0")
+        fetching,
+        "TRAINING_ARCHIVE",
+        data.Archive("x.zip", (outside_a_checkout / "none").as_uri(), "0"),
     )
     monkeypatch.setattr(
-        data, "draw_synthetic_gtsrb", lambda dest, seed: make_official(dest, {0: [0, 1]})
+        fetching, "draw_synthetic_gtsrb", lambda dest, seed: make_official(dest, {0: [0, 1]})
     )
     with pytest.raises(FileNotFoundError, match=r"python -m lrlab\.data fetch --dest .*gtsrb-tiny"):
         find_gtsrb(fetch=False)
@@ -241,7 +243,7 @@ def test_a_non_zip_archive_is_a_one_line_error_naming_it(tmp_path, monkeypatch, 
     fake.parent.mkdir()
     fake.write_bytes(b"<html>not a zip</html>")
     monkeypatch.setattr(
-        data, "TRAINING_ARCHIVE", data.Archive(fake.name, fake.as_uri(), data.md5sum(fake))
+        fetching, "TRAINING_ARCHIVE", data.Archive(fake.name, fake.as_uri(), data.md5sum(fake))
     )
     assert data.main(["fetch", "--dest", str(tmp_path / "data" / "gtsrb-tiny")]) == 1
     err = capsys.readouterr().err  # the download's progress bar, then the error
@@ -321,8 +323,8 @@ def trickle_server(tmp_path):
 def _child_fetch(url: str, md5: str, dest: Path) -> subprocess.Popen:
     """``python -m lrlab.data fetch --dest DEST`` in a child, its archive address set to ``url``."""
     code = (
-        "import sys, lrlab.data as d; "
-        f"d.TRAINING_ARCHIVE = d.Archive('GTSRB-Training_fixed.zip', {url!r}, {md5!r}); "
+        "import sys, lrlab.data as d, lrlab.data.fetching as f; "
+        f"f.TRAINING_ARCHIVE = d.Archive('GTSRB-Training_fixed.zip', {url!r}, {md5!r}); "
         "sys.exit(d.main(sys.argv[1:]))"
     )
     return subprocess.Popen(
@@ -432,7 +434,7 @@ def test_fetch_small_and_full_from_local_archives(tmp_path, monkeypatch, capsys)
     for name in ("TRAINING_ARCHIVE", "TEST_IMAGES_ARCHIVE", "TEST_GT_ARCHIVE"):
         archive = getattr(data, name)
         digest = data.md5sum(archives / archive.name).upper()
-        monkeypatch.setattr(data, name, data.Archive(archive.name, "http://0.0.0.0/", digest))
+        monkeypatch.setattr(fetching, name, data.Archive(archive.name, "http://0.0.0.0/", digest))
 
     args = ["fetch", "--subset", "small", "--archives", str(archives)]
     assert data.main([*args, "--dest", str(tmp_path / "data" / "gtsrb-small")]) == 0
@@ -456,7 +458,7 @@ def test_fetch_small_and_full_from_local_archives(tmp_path, monkeypatch, capsys)
 
 def test_small_without_network_is_an_error_not_the_stand_in(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
-        data, "TRAINING_ARCHIVE", data.Archive("x.zip", (tmp_path / "none").as_uri(), "0" * 32)
+        fetching, "TRAINING_ARCHIVE", data.Archive("x.zip", (tmp_path / "none").as_uri(), "0" * 32)
     )
     dest = tmp_path / "data" / "gtsrb-small"
     assert data.main(["fetch", "--subset", "small", "--dest", str(dest)]) == 1

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from lrlab.models import NUM_CLASSES, build_convnet, compile_classifier
+from lrlab.data import NUM_CLASSES
+from lrlab.models import build_convnet, compile_classifier
 
 # Output shape and parameter count of each layer for a 32x32x3 input, by hand:
 # a 3x3 'valid' convolution takes 2 pixels off each side length, a 2x2 max-pool halves it

@@ -28,6 +28,7 @@ from lrlab.schedules import (
     ChainedSchedule,
     CyclicalLearningRate,
     ExponentialCyclicalLearningRate,
+    InverseSqrtDecay,
     LinearCosineDecay,
     LinearRamp,
     NoisyLinearCosineDecay,
@@ -38,8 +39,8 @@ from lrlab.schedules import (
     TriangularCyclicalLearningRate,
     WarmupStableDecay,
     ramp_sustain_decay,
-    torch_equivalent,
 )
+from lrlab.torch_equivalents import TABLE, markdown_table, schedule_of_case, torch_equivalent
 
 TFA = load_reference("tfa_cyclical")
 TORCH = load_reference("torch_schedulers")
@@ -101,6 +102,7 @@ SCHEDULES = {
     ),
     "warmup_stable_decay_cosine": lambda: WarmupStableDecay(0.1, 5, 10, 20, decay_shape="cosine"),
     "linear_ramp": lambda: LinearRamp(0.0, 0.1, 10),
+    "inverse_sqrt": lambda: InverseSqrtDecay(0.1, 8, initial_learning_rate=0.01),
     "chained": lambda: ChainedSchedule(
         [LinearRamp(1e-3, 0.1, 5), KERAS.CosineDecay(0.1, 20), OneCycle(0.05, 30)], [5, 25]
     ),
@@ -142,43 +144,13 @@ def test_cyclical_family_equals_tensorflow_addons(case, dtype):
 # --- PyTorch --------------------------------------------------------------------------------
 
 
-# tools/reference_torch.py's lr_lambda functions, by the source the json records for each.
-TORCH_LR_LAMBDAS = {
-    "lambda epoch: 0.95 ** epoch": lambda step: F64(0.95) ** step,
-    "lambda epoch: 0.95": lambda step: F64(0.95),
-}
-
-
-def torch_arguments(arguments):
-    """A case's recorded arguments as torch_equivalent takes them: floats as np.float64, each
-    lr_lambda as its function, children of combined schedulers likewise."""
-    converted = {}
-    for key, value in arguments.items():
-        if key == "lr_lambda":
-            converted[key] = TORCH_LR_LAMBDAS[value]
-        elif key == "schedulers":
-            converted[key] = [(name, torch_arguments(child)) for name, child in value]
-        elif isinstance(value, float):
-            converted[key] = F64(value)
-        else:
-            converted[key] = value
-    return converted
-
-
-def nearest_schedule(case):
-    """lrlab.schedules.torch_equivalent of a recorded torch case, in float64."""
-    return torch_equivalent(
-        case["scheduler"], F64(case["optimizer_learning_rate"]), torch_arguments(case["arguments"])
-    )
-
-
 def test_torch_reference_records_its_version():
     assert TORCH["torch"].startswith("2.13.0")
 
 
 @pytest.mark.parametrize("case", TORCH["cases"], ids=lambda case: case["name"])
 def test_schedules_equal_pytorch(case):
-    schedule = nearest_schedule(case)
+    schedule = schedule_of_case(case)
     expected = case["learning_rates"]
     assert_relative(curve(schedule, len(expected)), expected, 1e-12)
     if "momenta" in case:
@@ -364,12 +336,35 @@ def test_warmup_stable_decay_values(decay_shape, shape_at_t_0_2):
     # Warm-up 0 -> 0.1 over 10 steps, 20 steps at 0.1, decay to 0.001 over 10 steps (t = 0.2
     # at step 32), then 0.001.
     schedule = WarmupStableDecay(
-        F64(0.1), 10, 20, 10, initial_learning_rate=F64(0.0), final_learning_rate=F64(0.001),
+        F64(0.1),
+        10,
+        20,
+        10,
+        initial_learning_rate=F64(0.0),
+        final_learning_rate=F64(0.001),
         decay_shape=decay_shape,
     )
     steps = [0, 5, 10, 29, 30, 32, 40, 100]
     expected = [0.0, 0.05, 0.1, 0.1, 0.1, 0.001 + 0.099 * shape_at_t_0_2, 0.001, 0.001]
     assert_relative(schedule(np.array(steps)).numpy(), expected, 1e-12)
+
+
+def test_inverse_sqrt_decay_values():
+    # The docstring's formula with peak 0.01, 10 warm-up steps from 0.001: step 5 is half-way,
+    # 0.001 + 0.009 / 2; from step 10 on, 0.01 * sqrt(10 / step): 0.005 at 40, 0.001 at 1000.
+    schedule = InverseSqrtDecay(F64(0.01), 10, initial_learning_rate=F64(0.001))
+    steps = [0, 5, 10, 40, 1000]
+    assert_relative(schedule(np.array(steps)).numpy(), [0.001, 0.0055, 0.01, 0.005, 0.001], 1e-12)
+
+
+def test_inverse_sqrt_decay_is_the_transformer_schedule():
+    # Vaswani et al. 2017, eq. 3: d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5),
+    # d_model 512 and 4000 warm-up steps (the paper's base model), written out at each step.
+    d_model, warmup = 512, 4000
+    schedule = InverseSqrtDecay(F64((d_model * warmup) ** -0.5), warmup)
+    steps = [1, 100, 3999, 4000, 4001, 100_000]
+    paper = [d_model**-0.5 * min(step**-0.5, step * warmup**-1.5) for step in steps]
+    assert_relative(schedule(np.array(steps)).numpy(), paper, 1e-12)
 
 
 def test_linear_ramp_values():
@@ -489,14 +484,24 @@ INVALID = [
     (lambda: StepDecay(0.1, 1.5, 10), "decay_rate"),
     (lambda: StepDecay(0.1, 0.5, -2), "decay_steps"),
     (lambda: RampSustainDecay(ramp_steps=-1, sustain_steps=0, decay_every_steps=1), "ramp_steps"),
-    (lambda: RampSustainDecay(ramp_steps=1, sustain_steps=-1, decay_every_steps=1),
-     "sustain_steps"),
-    (lambda: RampSustainDecay(ramp_steps=1, sustain_steps=1, decay_every_steps=0),
-     "decay_every_steps"),
-    (lambda: RampSustainDecay(1e-2, 1e-3, ramp_steps=1, sustain_steps=1, decay_every_steps=1),
-     "max_learning_rate"),
-    (lambda: RampSustainDecay(ramp_steps=1, sustain_steps=1, decay_every_steps=1,
-                              min_learning_rate=0.1), "min_learning_rate"),
+    (
+        lambda: RampSustainDecay(ramp_steps=1, sustain_steps=-1, decay_every_steps=1),
+        "sustain_steps",
+    ),
+    (
+        lambda: RampSustainDecay(ramp_steps=1, sustain_steps=1, decay_every_steps=0),
+        "decay_every_steps",
+    ),
+    (
+        lambda: RampSustainDecay(1e-2, 1e-3, ramp_steps=1, sustain_steps=1, decay_every_steps=1),
+        "max_learning_rate",
+    ),
+    (
+        lambda: RampSustainDecay(
+            ramp_steps=1, sustain_steps=1, decay_every_steps=1, min_learning_rate=0.1
+        ),
+        "min_learning_rate",
+    ),
     (lambda: ramp_sustain_decay(3, ramp_epochs=-2), "ramp_epochs"),
     (lambda: ramp_sustain_decay(3, decay_rate=0), "decay_rate"),
     (lambda: ramp_sustain_decay(-1), "epoch"),
@@ -514,6 +519,9 @@ INVALID = [
     (lambda: WarmupStableDecay(0.1, 1, 1, 0), "decay_steps"),
     (lambda: WarmupStableDecay(0.1, 1, 1, 1, final_learning_rate=-1), "final_learning_rate"),
     (lambda: WarmupStableDecay(0.1, 1, 1, 1, decay_shape="exponential"), "decay_shape"),
+    (lambda: InverseSqrtDecay(0.0, 10), "peak_learning_rate"),
+    (lambda: InverseSqrtDecay(0.1, 0), "warmup_steps"),
+    (lambda: InverseSqrtDecay(0.1, 10, initial_learning_rate=0.2), "initial_learning_rate"),
     (lambda: LinearRamp(-0.1, 0.1, 10), "initial_learning_rate"),
     (lambda: LinearRamp(0.0, 0.1, 0), "ramp_steps"),
     (lambda: ChainedSchedule([LinearRamp(0.0, 0.1, 5)], [5]), "boundaries"),
@@ -533,6 +541,7 @@ def test_invalid_arguments_raise_value_error_naming_the_argument(make, argument)
 WRONG_TYPES = [
     (lambda: CyclicalLearningRate(1e-3, 1e-2, 5, scale_fn=2.0), "scale_fn"),
     (lambda: OneCycle(0.1, 10.5), "total_steps"),
+    (lambda: InverseSqrtDecay(0.1, 10.0), "warmup_steps"),
     (lambda: StepDecay("0.1", 0.5, 10), "initial_learning_rate"),
     (lambda: ChainedSchedule([LinearRamp(0.0, 0.1, 5), 0.01], [5]), r"schedules\[1\]"),
     (lambda: OneCycleMomentum(KERAS.CosineDecay(0.1, 10)), "schedule"),
@@ -643,7 +652,12 @@ def test_one_cycle_momentum_is_the_momentum_sgd_uses():
     model.compile(keras.optimizers.SGD(schedule, momentum=0.9), "mse")
     recorder = MomentumRecorder("momentum")
     model.fit(
-        features, targets, batch_size=8, epochs=steps, verbose=0, shuffle=False,
+        features,
+        targets,
+        batch_size=8,
+        epochs=steps,
+        verbose=0,
+        shuffle=False,
         callbacks=[OneCycleMomentum(schedule), recorder],
     )
     velocity = np.zeros_like(weights)
@@ -789,6 +803,7 @@ def test_noisy_allow_negative_must_be_a_bool():
 FLOAT32_LIMITS = [
     (lambda: LinearRamp(0.0, 1e300, 10), "final_learning_rate=1e+300 overflows float32"),
     (lambda: OneCycle(1e300, 10), "max_learning_rate=1e+300 overflows float32"),
+    (lambda: InverseSqrtDecay(1e-300, 10), "peak_learning_rate=1e-300 underflows to 0"),
     (lambda: StepDecay(1e-300, 0.5, 10), "initial_learning_rate=1e-300 underflows to 0"),
     (lambda: WarmupStableDecay(1e-300, 1, 1, 1), "peak_learning_rate=1e-300 underflows to 0"),
     (lambda: TriangularCyclicalLearningRate(1e-50, 1e-2, 5), "initial_learning_rate=1e-50"),
@@ -808,6 +823,7 @@ NEGATIVE_STEP_SCHEDULES = {
     "one_cycle": lambda: OneCycle(0.1, 100),
     "step_decay": lambda: StepDecay(0.1, 0.5, 10),
     "linear_ramp": lambda: LinearRamp(0.0, 0.1, 10),
+    "inverse_sqrt": lambda: InverseSqrtDecay(0.1, 10),
     "warmup_stable_decay": lambda: WarmupStableDecay(0.1, 10, 10, 10),
     "ramp_sustain_decay": lambda: RampSustainDecay(
         ramp_steps=10, sustain_steps=5, decay_every_steps=5
@@ -854,13 +870,24 @@ def test_name_none_means_the_class_name_and_bad_names_are_refused_at_constructio
     ("scheduler", "arguments", "message"),
     [
         # failed before: KeyError: 'step_size'
-        ("StepLR", {"gamma": 0.5}, r"torch_equivalent\('StepLR'\) needs the argument 'step_size'"
-         r" in arguments \(given: 'gamma'\)"),
-        ("OneCycleLR", {}, r"torch_equivalent\('OneCycleLR'\) needs the argument 'max_lr'.*"
-         r"given: none"),
+        (
+            "StepLR",
+            {"gamma": 0.5},
+            r"torch_equivalent\('StepLR'\) needs the argument 'step_size'"
+            r" in arguments \(given: 'gamma'\)",
+        ),
+        (
+            "OneCycleLR",
+            {},
+            r"torch_equivalent\('OneCycleLR'\) needs the argument 'max_lr'.*"
+            r"given: none",
+        ),
         # a child of SequentialLR is checked the same way, named by its own scheduler
-        ("SequentialLR", {"schedulers": [("ExponentialLR", {})], "milestones": []},
-         r"torch_equivalent\('ExponentialLR'\) needs the argument 'gamma'"),
+        (
+            "SequentialLR",
+            {"schedulers": [("ExponentialLR", {})], "milestones": []},
+            r"torch_equivalent\('ExponentialLR'\) needs the argument 'gamma'",
+        ),
     ],
 )
 def test_torch_equivalent_names_a_missing_argument(scheduler, arguments, message):
@@ -905,3 +932,33 @@ def test_torch_equivalent_still_matches_step_lr_given_a_mapping():
     np.testing.assert_allclose(
         [float(schedule(int(k))) for k in steps], 0.1 * 0.5 ** (steps // 3), rtol=1e-12
     )
+
+
+# --- the translation table (lrlab.torch_equivalents) -----------------------------------------
+
+
+def test_every_row_of_the_torch_table_with_a_builder_has_a_recorded_case():
+    # Input: TABLE's torch classes. Expected: each one that is a function of the step has at
+    # least one case in torch_schedulers.json (and no case is of another class);
+    # ReduceLROnPlateau, a rule on a metric (lrlab.plateau), is the one row without a builder.
+    recorded = {case["scheduler"] for case in TORCH["cases"]}
+    with_builder = {row.name for row in TABLE if row.build is not None}
+    assert with_builder == recorded
+    assert {row.name for row in TABLE} - with_builder == {"ReduceLROnPlateau"}
+
+
+def test_the_markdown_table_has_a_row_per_torch_class():
+    lines = markdown_table().splitlines()
+    assert lines[:2] == ["| `torch.optim.lr_scheduler` | Keras / lrlab | note |", "|---|---|---|"]
+    assert len(lines) == 2 + len(TABLE)
+    assert lines[2] == (
+        "| `StepLR(step_size, gamma)` | `ExponentialDecay(η, step_size, γ, staircase=True)` |  |"
+    )
+
+
+def test_lrlab_schedules_still_finds_torch_equivalent():
+    import lrlab.schedules
+
+    assert lrlab.schedules.torch_equivalent is torch_equivalent
+    with pytest.raises(AttributeError, match="no attribute 'torch_equivalents'"):
+        lrlab.schedules.torch_equivalents  # noqa: B018

@@ -1,4 +1,6 @@
-"""Tests of lrlab.train: the schedule registry, the command line, and a run end to end."""
+"""Tests of lrlab.train: the command line, the run settings, and a run end to end.
+
+The schedule registry it trains with is tested in test_recipes.py."""
 
 import csv
 import dataclasses
@@ -12,7 +14,7 @@ import pytest
 from PIL import Image
 
 from lrlab import train
-from lrlab.callbacks import OneCycleMomentum
+from lrlab.recipes import SCHEDULES
 
 LEARNING_RATE = 1e-3
 
@@ -58,130 +60,6 @@ def umask_027():
     os.umask(previous)
 
 
-# --- the registry --------------------------------------------------------------------------
-
-
-def rates_at(schedule, steps):
-    return np.array([float(schedule(step)) for step in steps])
-
-
-def test_registry_names_the_course_schedules():
-    assert set(train.SCHEDULES) == {
-        "constant",
-        "exponential",
-        "step",
-        "cosine",
-        "warmup_cosine",
-        "triangular2",
-        "one_cycle",
-        "plateau",
-        "wsd",
-    }
-
-
-def test_constant_keeps_the_rate():
-    assert train.SCHEDULES["constant"](LEARNING_RATE, 22, 30) == (LEARNING_RATE, [])
-
-
-def test_exponential_halves_every_ten_epochs_of_steps():
-    schedule, callbacks = train.SCHEDULES["exponential"](LEARNING_RATE, 22, 30)
-    assert isinstance(schedule, keras.optimizers.schedules.ExponentialDecay)
-    assert callbacks == []
-    steps = np.array([0, 11, 22, 220, 440, 659])
-    # learning_rate * 0.5 ** (step / (10 epochs * 22 steps per epoch))
-    expected = LEARNING_RATE * 0.5 ** (steps / 220)
-    np.testing.assert_allclose(rates_at(schedule, steps), expected, rtol=1e-6)
-
-
-def test_step_halves_at_epochs_10_20_30():
-    rate, callbacks = train.SCHEDULES["step"](LEARNING_RATE, 22, 40)
-    assert rate == LEARNING_RATE
-    (scheduler,) = callbacks
-    assert isinstance(scheduler, keras.callbacks.LearningRateScheduler)
-    epochs = range(40)
-    expected = [LEARNING_RATE * 0.5 ** (epoch // 10) for epoch in epochs]  # 1e-3 ... 1.25e-4
-    assert [scheduler.schedule(epoch) for epoch in epochs] == pytest.approx(expected, rel=1e-12)
-    assert scheduler.schedule(9) == LEARNING_RATE and scheduler.schedule(10) == LEARNING_RATE / 2
-
-
-def test_cosine_decays_to_zero_over_the_run():
-    schedule, _ = train.SCHEDULES["cosine"](LEARNING_RATE, 5, 4)
-    steps = np.arange(21)
-    # learning_rate * (1 + cos(pi * step / 20)) / 2 for 20 = 5 steps x 4 epochs
-    expected = LEARNING_RATE * (1 + np.cos(np.pi * steps / 20)) / 2
-    np.testing.assert_allclose(rates_at(schedule, steps), expected, rtol=1e-5, atol=1e-9)
-
-
-def test_warmup_cosine_warms_up_over_a_tenth_of_the_run():
-    schedule, _ = train.SCHEDULES["warmup_cosine"](LEARNING_RATE, 10, 5)
-    steps = np.arange(51)
-    # 50 steps: linear warm-up 0 -> 1e-3 over 5 steps, then cosine decay over 45 steps.
-    expected = np.where(
-        steps < 5,
-        LEARNING_RATE * steps / 5,
-        LEARNING_RATE * (1 + np.cos(np.pi * np.minimum(steps - 5, 45) / 45)) / 2,
-    )
-    np.testing.assert_allclose(rates_at(schedule, steps), expected, rtol=1e-5, atol=1e-9)
-
-
-def test_triangular2_cycles_every_ten_epochs_with_halving_height():
-    schedule, _ = train.SCHEDULES["triangular2"](LEARNING_RATE, 4, 30)
-    steps = np.arange(120)
-    # Smith (2017) triangular2 with step_size = 5 epochs x 4 steps = 20, between 1e-4 and 1e-3:
-    # cycle = floor(1 + step / 40), x = |step / 20 - 2 cycle + 1|,
-    # rate = 1e-4 + (1e-3 - 1e-4) * max(0, 1 - x) / 2 ** (cycle - 1)
-    cycle = np.floor(1 + steps / 40)
-    x = np.abs(steps / 20 - 2 * cycle + 1)
-    expected = 1e-4 + 9e-4 * np.maximum(0, 1 - x) / 2 ** (cycle - 1)
-    np.testing.assert_allclose(rates_at(schedule, steps), expected, rtol=1e-5)
-    assert rates_at(schedule, [20, 60, 100]) == pytest.approx([1e-3, 5.5e-4, 3.25e-4], rel=1e-5)
-
-
-def test_one_cycle_rises_over_30_percent_then_anneals():
-    schedule, (momentum,) = train.SCHEDULES["one_cycle"](LEARNING_RATE, 10, 10)
-    # PyTorch OneCycleLR defaults over 100 steps: 1e-3 / 25 at step 0, the peak 1e-3 at
-    # step 0.3 * 100 - 1 = 29, and 1e-3 / 25 / 1e4 at the last step 99.
-    assert rates_at(schedule, [0, 29, 99]) == pytest.approx([4e-5, 1e-3, 4e-9], rel=1e-5)
-    assert isinstance(momentum, OneCycleMomentum) and momentum.schedule is schedule
-    assert (momentum.base_momentum, momentum.max_momentum) == (0.85, 0.95)  # torch's defaults
-
-
-def test_wsd_warms_up_holds_and_decays_over_the_last_fifth():
-    schedule, _ = train.SCHEDULES["wsd"](LEARNING_RATE, 10, 10)
-    steps = np.arange(101)
-    # 100 steps: warm-up 0 -> 1e-3 over 10 steps, 1e-3 until step 80, linear to 0 at step 100.
-    expected = np.select(
-        [steps < 10, steps <= 80], [1e-4 * steps, 1e-3], 1e-3 * (100 - steps) / 20
-    )
-    np.testing.assert_allclose(rates_at(schedule, steps), expected, rtol=1e-5, atol=1e-9)
-
-
-def test_plateau_halves_on_a_validation_accuracy_plateau():
-    rate, (reduce,) = train.SCHEDULES["plateau"](LEARNING_RATE, 22, 30)
-    assert rate == LEARNING_RATE
-    assert isinstance(reduce, keras.callbacks.ReduceLROnPlateau)
-    assert (reduce.monitor, reduce.mode, reduce.factor, reduce.patience) == (
-        "val_accuracy",
-        "max",
-        0.5,
-        1,
-    )
-
-
-@pytest.mark.parametrize("name", sorted(train.SCHEDULES))
-def test_learning_rate_flag_is_the_largest_rate_of_every_schedule(name):
-    steps_per_epoch, epochs = 7, 12
-    rate, callbacks = train.SCHEDULES[name](LEARNING_RATE, steps_per_epoch, epochs)
-    if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
-        rates = rates_at(rate, range(steps_per_epoch * epochs))
-    else:
-        schedulers = [c for c in callbacks if isinstance(c, keras.callbacks.LearningRateScheduler)]
-        by_epoch = [s.schedule(epoch) for s in schedulers for epoch in range(epochs)]
-        rates = np.array(by_epoch or [rate])
-    # one_cycle peaks at step 0.3 * 84 - 1 = 24.2, between two steps: its step 24 is 0.02% below.
-    assert LEARNING_RATE * (1 - 1e-3) <= rates.max() <= LEARNING_RATE * (1 + 1e-6)
-
-
 # --- the command line ----------------------------------------------------------------------
 
 
@@ -191,7 +69,7 @@ def test_unknown_schedule_lists_the_allowed_ones(data_dir, capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "invalid choice: 'linear'" in error
-    assert all(name in error for name in train.SCHEDULES)
+    assert all(name in error for name in SCHEDULES)
 
 
 @pytest.mark.parametrize(
@@ -242,8 +120,11 @@ def test_bad_peaks_are_argparse_errors(data_dir, capsys, flags, message):
     [
         (
             ["--schedule", "constant", "one_cycle", "--peak", "cosine=0.01"],
-            ["--peak names cosine", "the schedules run are constant, one_cycle",
-             "--peak must name one of them"],
+            [
+                "--peak names cosine",
+                "the schedules run are constant, one_cycle",
+                "--peak must name one of them",
+            ],
         ),
         (
             ["--schedule", "constant", "--peak", "constant=0.1", "constant=0.2"],
@@ -349,22 +230,6 @@ def test_too_few_steps_for_a_schedule_is_refused_before_training(
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
-
-
-def test_min_total_steps_is_what_each_schedule_needs():
-    """MIN_TOTAL_STEPS is true: every builder works from its minimum, and one step fewer fails
-    (one_cycle: OneCycle's own check, 0.3 x 3 <= 1) or never trains (warmup_cosine: rate 0)."""
-    for name, builder in train.SCHEDULES.items():
-        needed = train.MIN_TOTAL_STEPS.get(name, 1)
-        rate, _ = builder(LEARNING_RATE, 1, needed)
-        rates = rates_at(rate, range(needed)) if callable(rate) else np.array([rate])
-        assert rates.max() > 0, name
-    with pytest.raises(ValueError, match="pct_start \\* total_steps must be > 1"):
-        train.SCHEDULES["one_cycle"](LEARNING_RATE, 1, 3)
-    schedule, _ = train.SCHEDULES["warmup_cosine"](LEARNING_RATE, 1, 1)
-    assert float(schedule(0)) == 0.0
-    with pytest.raises(ValueError, match="one_cycle needs epochs x steps per epoch >= 4"):
-        train.check_total_steps("one_cycle", 1, 3)
 
 
 def test_one_cycle_trains_at_exactly_four_steps(data_dir, tmp_path):
@@ -629,4 +494,63 @@ def test_an_error_in_a_later_run_keeps_the_finished_runs(data_dir, tmp_path, mon
         "constant_seed0_metrics.png",
         "failed.csv",
         "results.csv",
+    ]
+
+
+# --- below the parser: plain values --------------------------------------------------------
+
+
+def test_run_settings_hold_plain_checked_values(tmp_path):
+    settings = train.RunSettings(data_dir=str(tmp_path), epochs=np.int64(3), group_by_track=True)
+    assert settings.data_dir == tmp_path and type(settings.epochs) is int and settings.epochs == 3
+    assert settings.batch_size == 32 and not settings.quiet
+    assert settings.output_dir == train.Path("results")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.epochs = 4
+
+
+@pytest.mark.parametrize(
+    "fields, error, message",
+    [
+        ({"epochs": 0}, ValueError, "epochs must be a positive integer, got 0"),
+        ({"epochs": 2.0}, TypeError, "epochs must be a positive integer, got 2.0"),
+        ({"batch_size": -8}, ValueError, "batch_size must be a positive integer, got -8"),
+        ({"group_by_track": "yes"}, TypeError, "group_by_track must be True or False, got 'yes'"),
+        ({"quiet": 1}, TypeError, "quiet must be True or False, got 1"),
+        ({"output_dir": ""}, ValueError, "output_dir must be a path, got an empty string"),
+        ({"data_dir": None}, TypeError, "data_dir must be a path"),
+    ],
+)
+def test_run_settings_refuse_bad_values(tmp_path, fields, error, message):
+    with pytest.raises(error, match=message):
+        train.RunSettings(**{"data_dir": tmp_path, "epochs": 1, **fields})
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (("linear", 0, 1, 1e-3), "schedule_name must be one of 'constant'"),
+        (("constant", -1, 1, 1e-3), "seed must be an integer in \\[0, 4294967295\\], got -1"),
+        (("constant", 0, 0, 1e-3), "epochs must be a positive integer, got 0"),
+        (("constant", 0, 1, 0.0), "learning_rate must be a number in \\(0, inf\\), got 0.0"),
+    ],
+)
+def test_fit_schedule_refuses_bad_values_before_loading_anything(tmp_path, arguments, message):
+    name, seed, epochs, rate = arguments
+    with pytest.raises(ValueError, match=message):
+        train.fit_schedule(name, seed, tmp_path / "nowhere", epochs, rate)
+
+
+def test_train_once_takes_run_settings(data_dir, tmp_path):
+    settings = train.RunSettings(data_dir, epochs=1, batch_size=8, output_dir=tmp_path, quiet=True)
+    row = train.train_once("constant", 0, 0.002, settings)
+    assert (row["schedule"], row["seed"], row["epochs"], row["learning_rate"]) == (
+        "constant",
+        0,
+        1,
+        0.002,
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "constant_seed0_history.csv",
+        "constant_seed0_metrics.png",
     ]

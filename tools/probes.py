@@ -712,6 +712,12 @@ SCHEDULE_SPECS = {
         ("ramp_steps",),
         60,
     ),
+    "InverseSqrtDecay": (
+        dict(peak_learning_rate=1e-2, warmup_steps=10, initial_learning_rate=1e-4),
+        ("peak_learning_rate", "initial_learning_rate"),
+        ("warmup_steps",),
+        60,
+    ),
 }
 # Other numeric arguments and the bad values each must refuse (name -> values).
 SCHEDULE_EXTRA_ARGS = {
@@ -1174,6 +1180,13 @@ def schedules_probes() -> list[Probe]:
             [1e-4, 1e-4 + (1e-2 - 1e-4) / 2, 1e-2, 1e-2],
             "straight line, constant after ramp_steps",
         ),
+        (
+            "InverseSqrtDecay",
+            {},
+            [0, 5, 10, 40],
+            [1e-4, 1e-4 + (1e-2 - 1e-4) / 2, 1e-2, 1e-2 / 2],
+            "linear warm-up, then peak * sqrt(warmup_steps / step)",
+        ),
         ("OneCycle", {}, [0], [1e-2 / 25], "starts at max / div_factor"),
         (
             "WarmupStableDecay",
@@ -1362,7 +1375,9 @@ def schedules_probes() -> list[Probe]:
                 f"torch_equivalent.{label}",
                 f"torch_equivalent{args}",
                 "error",
-                lambda ctx, a=args: __import__("lrlab.schedules").schedules.torch_equivalent(*a),
+                lambda ctx, a=args: __import__(
+                    "lrlab.torch_equivalents"
+                ).torch_equivalents.torch_equivalent(*a),
                 errors,
                 mentions,
             )
@@ -2947,7 +2962,8 @@ PATCHED_FETCH = textwrap.dedent(
     """
     import sys
     import lrlab.data as data
-    data.TRAINING_ARCHIVE = data.Archive(name=sys.argv[1], url=sys.argv[2], md5=sys.argv[3])
+    import lrlab.data.fetching as fetching
+    fetching.TRAINING_ARCHIVE = data.Archive(name=sys.argv[1], url=sys.argv[2], md5=sys.argv[3])
     sys.exit(data.main(sys.argv[4:]))
     """
 )

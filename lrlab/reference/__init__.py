@@ -33,9 +33,7 @@ def _checked_name(name: object) -> str:
         )
     stem = name.removesuffix(".json")
     if stem not in NAMES:
-        raise ValueError(
-            f"no reference named {name!r} in lrlab; choose one of {', '.join(NAMES)}"
-        )
+        raise ValueError(f"no reference named {name!r} in lrlab; choose one of {', '.join(NAMES)}")
     return stem
 
 
