@@ -13,6 +13,7 @@ One module per idea, in the order the lessons meet them:
   fetched (``python -m lrlab.data fetch``);
 - ``models``: the lessons' ConvNet; ``recipes``: the named schedule recipes of the
   shoot-out; ``train``: one run of a recipe, and ``python -m lrlab.train``;
+- ``branching``: warmup-stable-decay branched, one constant-rate trunk cooled down at any step;
 - ``compare``: tables and paired verdicts of runs repeated over seeds;
 - ``claims``: a lesson's conclusion checked against measured numbers;
 - ``checks``: the exercises' checks, lesson by lesson;

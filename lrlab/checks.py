@@ -1,4 +1,4 @@
-"""Feedback for the exercises of the lessons, in lesson order (01 to 08).
+"""Feedback for the exercises of the lessons, in lesson order (01 to 11).
 
 Each ``check_*`` function takes the learner's function, runs it on cases whose
 answers are known, and prints one of three verdicts:
@@ -602,3 +602,131 @@ def check_plateau_reductions(plateau_reductions: Callable) -> bool:
                 raise Mismatch(f"{call}: expected {expected}, got {list(got)}")
 
     return run_check("plateau_reductions", plateau_reductions, cases)
+
+
+# --- lesson 09: batch size and the learning rate ---------------------------------------------
+# (lesson 09's checks go here)
+
+
+# --- lesson 10: one run, many budgets -------------------------------------------------------
+
+
+def check_steps_with_and_without_branching(steps_with_and_without_branching: Callable) -> bool:
+    """Lesson 10: ``steps_with_and_without_branching(budgets, cooldown_fraction)`` returns
+    ``(steps with branching, steps from scratch)``: from scratch every budget is its own run,
+    ``sum(budgets)``; branched, one trunk runs to the last branch point ``max(b - c(b))`` and
+    every budget adds its cool-down ``c(b) = max(1, round(cooldown_fraction * b))``."""
+
+    def cases(function):
+        # (budgets, fraction, expected), by hand from the rule above
+        for budgets, fraction, expected in (
+            # cool-downs 200, 400, 800; trunk to 4000 - 800 = 3200; 3200 + 1400 = 4600
+            ([1000, 2000, 4000], 0.2, (4600, 7000)),
+            # cool-downs 50, 100, 200; trunk to 3800; 3800 + 350 = 4150
+            ([1000, 2000, 4000], 0.05, (4150, 7000)),
+            # one budget costs the same either way
+            ([500], 0.1, (500, 500)),
+            # the order of the budgets does not matter: cool-downs 30, 10; trunk to 270
+            ([300, 100], 0.1, (310, 400)),
+            # round(0.05 * 10) = 0, so each cool-down is 1 step; trunk to 9; 9 + 2 = 11
+            ([10, 10], 0.05, (11, 20)),
+            # a cool-down of the whole budget: the trunk is the warm-up only, 0 steps here
+            ([100, 200], 1.0, (300, 300)),
+        ):
+            call = f"steps_with_and_without_branching({budgets}, {fraction})"
+            got = function(list(budgets), fraction)
+            if tuple(int(value) for value in got) != expected:
+                raise Mismatch(f"{call}: expected {expected}, got {tuple(got)}")
+
+    return run_check("steps_with_and_without_branching", steps_with_and_without_branching, cases)
+
+
+def check_sqrt_cooldown(sqrt_cooldown: Callable) -> bool:
+    """Lesson 10: ``sqrt_cooldown(step, start_step, cooldown_steps, peak_learning_rate)`` is
+    the 1 - sqrt cool-down of Hägele et al. (2024), https://arxiv.org/abs/2405.18392: the
+    peak before ``start_step``, ``peak * (1 - sqrt((step - start_step) / cooldown_steps))``
+    during the cool-down, 0 after it (``lrlab.schedules.WarmupStableDecay`` with
+    ``decay_shape="sqrt"`` after its warm-up)."""
+    keywords = ()
+    return _check_formula("sqrt_cooldown", sqrt_cooldown, keywords, (
+        # (step, start_step, cooldown_steps, peak, expected), by hand from the formula
+        (0, 800, 200, 1e-3, 1e-3),  # before the cool-down: the peak
+        (799, 800, 200, 1e-3, 1e-3),
+        (800, 800, 200, 1e-3, 1e-3),  # t = 0
+        (850, 800, 200, 1e-3, 5e-4),  # t = 1/4, sqrt = 1/2
+        (872, 800, 200, 1e-3, 4e-4),  # t = 0.36, sqrt = 0.6
+        (928, 800, 200, 2e-2, 4e-3),  # t = 0.64, sqrt = 0.8: 2e-2 * 0.2
+        (962, 800, 200, 1e-3, 1e-4),  # t = 0.81, sqrt = 0.9
+        (1000, 800, 200, 1e-3, 0.0),  # t = 1: the end
+        (1500, 800, 200, 1e-3, 0.0),  # after it: 0
+        (9, 0, 100, 1.0, 0.7),  # t = 0.09, sqrt = 0.3
+    ))
+
+
+# --- lesson 11: the practitioner's guide ----------------------------------------------------
+
+
+def check_starting_schedule(starting_schedule: Callable) -> bool:
+    """Lesson 11: ``starting_schedule(total_steps, peak_learning_rate, warmup_fraction=0.05,
+    cooldown_fraction=0.2)`` is a ``WarmupStableDecay`` from 0 to 0 with a 1 - sqrt cooldown:
+    ``round(warmup_fraction * total_steps)`` warm-up steps, ``round(cooldown_fraction *
+    total_steps)`` cooldown steps at the end, the peak held in between."""
+    from lrlab.plotting import learning_rate_curve
+    from lrlab.schedules import WarmupStableDecay
+
+    def cases(function):
+        # (total, peak, warmup_fraction, cooldown_fraction, (warmup, stable, decay) steps,
+        #  {step: rate}), by hand from WarmupStableDecay's formula: the warm-up is peak * s / W;
+        #  the cooldown is peak * (1 - sqrt(t)) with t = (s - W - S) / D, clipped to [0, 1]
+        for total, peak, warmup, cooldown, phases, rates in (
+            # the defaults on 1000 steps: W = 50, D = 200, S = 750
+            (1000, 1e-3, None, None, (50, 750, 200), {
+                0: 0.0, 25: 5e-4,  # 1e-3 * 25 / 50
+                50: 1e-3, 800: 1e-3,  # the stable phase; t = 0 at step 800
+                850: 5e-4,  # t = 1/4: 1 - 1/2
+                950: 1.339745962155614e-4,  # t = 3/4: 1e-3 * (1 - sqrt(3) / 2)
+                1000: 0.0, 1200: 0.0,  # t = 1, and clipped after
+            }),
+            # W = round(0.1 * 200) = 20, D = round(0.5 * 200) = 100, S = 80
+            (200, 0.1, 0.1, 0.5, (20, 80, 100), {
+                10: 0.05, 100: 0.1, 125: 0.05,  # t = 1/4
+                136: 0.04,  # t = 0.36: 1 - 0.6
+                200: 0.0,
+            }),
+            # no warm-up: the peak from step 0; D = 20, S = 80
+            (100, 1e-2, 0.0, 0.2, (0, 80, 20), {
+                0: 1e-2, 80: 1e-2,
+                84: 5.527864045000421e-3,  # t = 0.2: 1e-2 * (1 - sqrt(0.2))
+                90: 2.9289321881345243e-3,  # t = 1/2: 1e-2 * (1 - sqrt(1/2))
+            }),
+            # rounding, not truncation: W = round(8.7) = 9 (int() would give 8), D = 6, S = 15
+            (30, 1.0, 0.29, 0.2, (9, 15, 6), {
+                3: 1 / 3, 9: 1.0, 24: 1.0,
+                27: 0.2928932188134524,  # t = 1/2: 1 - sqrt(1/2)
+                30: 0.0,
+            }),
+        ):
+            keywords = {}
+            if warmup is not None:
+                keywords = {"warmup_fraction": warmup, "cooldown_fraction": cooldown}
+            call = _call_text("starting_schedule", (total, peak), keywords)
+            schedule = function(total, peak, **keywords)
+            if not isinstance(schedule, WarmupStableDecay):
+                raise Mismatch(
+                    f"{call}: expected a lrlab.schedules.WarmupStableDecay, "
+                    f"got {type(schedule).__name__}"
+                )
+            if schedule.decay_shape != "sqrt":
+                raise Mismatch(f"{call}: expected decay_shape 'sqrt', got {schedule.decay_shape!r}")
+            for what, expected in zip(("warmup_steps", "stable_steps", "decay_steps"), phases,
+                                      strict=True):
+                expect_close(getattr(schedule, what), expected, f"{call}.{what}")
+            for what, expected in (("peak_learning_rate", peak), ("initial_learning_rate", 0.0),
+                                   ("final_learning_rate", 0.0)):
+                expect_close(getattr(schedule, what), expected, f"{call}.{what}")
+            steps = list(rates)
+            # a plain float peak computes in float32 (the schedules' float64 rule): 1e-5
+            expect_close(learning_rate_curve(schedule, steps), [rates[s] for s in steps],
+                         f"the rates of {call} at steps {steps}", rtol=1e-5, atol=1e-9)
+
+    return run_check("starting_schedule", starting_schedule, cases)

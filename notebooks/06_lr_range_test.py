@@ -410,7 +410,8 @@ plt.show()
 # test made the loss fall fastest. That does not make a suggestion a safe constant rate:
 # on a network the stable range is not known, the test's curve is read while the weights
 # change, and a rate that is fine for a few hundred steps can still wreck a long run
-# (lesson 08 held the `valley` rate constant on gtsrb-small and saw it fail on a seed).
+# (lesson 08's control `constant_at_one_cycle_peak` holds a peak that serves one-cycle well
+# as a constant rate instead: see its seeds there, on gtsrb-small).
 # A suggestion marks the upper region of good rates, the peak for a schedule that then
 # decays (one-cycle, cosine), rather than a rate to hold for the whole run.
 #
