@@ -368,18 +368,24 @@ class _CyclicalPolicy(CyclicalLearningRate):
         scale_mode="cycle",
         name=None,
     ):
+        # A policy is a subclass with a method ``height(mode_step)``: the height factor of the
+        # cycle (or step) ``mode_step``, a tensor. The base has none, so it cannot be built.
+        height = getattr(self, "height", None)
+        if not callable(height):
+            raise TypeError(
+                f"{type(self).__name__} has no height(mode_step) method: a cyclical policy is a "
+                "subclass of _CyclicalPolicy that defines one (see "
+                "TriangularCyclicalLearningRate); for a scale function of your own use "
+                "CyclicalLearningRate(..., scale_fn=...)"
+            )
         super().__init__(
             initial_learning_rate,
             maximal_learning_rate,
             step_size,
-            scale_fn=self.height,
+            scale_fn=height,
             scale_mode=scale_mode,
             name=name,
         )
-
-    def height(self, mode_step):
-        """The height factor of the cycle (or step) ``mode_step``, a tensor."""
-        raise NotImplementedError
 
     _CONFIG = (
         "initial_learning_rate",

@@ -962,3 +962,16 @@ def test_lrlab_schedules_still_finds_torch_equivalent():
     assert lrlab.schedules.torch_equivalent is torch_equivalent
     with pytest.raises(AttributeError, match="no attribute 'torch_equivalents'"):
         lrlab.schedules.torch_equivalents  # noqa: B018
+
+
+def test_a_cyclical_policy_without_a_height_cannot_be_built():
+    # The base of the named policies has no height(mode_step): building it, or a subclass
+    # that forgot to define one, is a TypeError naming the class and what to do.
+    from lrlab.schedules import _CyclicalPolicy
+
+    class NoHeight(_CyclicalPolicy):
+        pass
+
+    for cls in (_CyclicalPolicy, NoHeight):
+        with pytest.raises(TypeError, match=f"{cls.__name__} has no height"):
+            cls(1e-4, 1e-2, step_size=10)
