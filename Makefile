@@ -18,7 +18,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab test unit notebooks figures data sync exercises bench execute lint clean \
-        check-shootout colab-check colab-links probes
+        check-shootout check-budgets colab-check colab-links probes
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "lrlab needs Python 3.10 to 3.13, found %d.%d: run make PYTHON=python3.12 (or another)" % v)'
@@ -41,9 +41,23 @@ lab: $(STAMP) data
 # 2 cores); in `make test` it runs 2 epochs x 2 seeds on the tiny subset instead, where its
 # full-budget claims are deferred.
 SHOOTOUT_CHECK := LRLAB_SHOOTOUT_DATA=data/gtsrb-tiny LRLAB_SHOOTOUT_EPOCHS=2 LRLAB_SHOOTOUT_SEEDS=2
-# `make check-shootout` runs lesson 08 at its full budget under nbval, so that a claim that
-# fails there fails the command (make check-shootout SHOOTOUT_DATA=path/to/gtsrb-small).
+# `make check-shootout` (lesson 08) and `make check-budgets` (lesson 10) run a lesson at its
+# full budget under nbval, so that a claim deferred on the small run and failing there fails
+# the command (SHOOTOUT_DATA=path/to/gtsrb-small, BUDGETS_DATA=... for another folder).
 SHOOTOUT_DATA ?= data/gtsrb-small
+BUDGETS_DATA  ?= data/gtsrb-small
+
+# $(call full_budget,notebook,variable the lesson reads,folder,target)
+define full_budget
+	@test -d "$(3)" || { \
+	    echo "$(4) needs the gtsrb-small subset, not found at '$(3)': pass its folder" \
+	         "with make $(4) $(5)=path/to/gtsrb-small (python -m lrlab.data fetch" \
+	         "--subset small --dest data/gtsrb-small makes it)" >&2; \
+	    exit 2; }
+	$(2)=$(abspath $(3)) $(BIN)/python -m pytest \
+	    $(subst --nbval-cell-timeout=900,--nbval-cell-timeout=7200,$(NBVAL_OPTS)) \
+	    notebooks/$(1).ipynb
+endef
 
 ## everything: unit tests, then every notebook executed and checked by nbval
 test: $(STAMP) data
@@ -51,13 +65,11 @@ test: $(STAMP) data
 
 ## lesson 08 at its full budget on gtsrb-small, checked by nbval with its claims tested
 check-shootout: $(STAMP)
-	@test -d "$(SHOOTOUT_DATA)" || { \
-	    echo "check-shootout needs the gtsrb-small subset, not found at '$(SHOOTOUT_DATA)':" \
-	         "pass its folder with make check-shootout SHOOTOUT_DATA=path/to/gtsrb-small" >&2; \
-	    exit 2; }
-	LRLAB_SHOOTOUT_DATA=$(abspath $(SHOOTOUT_DATA)) $(BIN)/python -m pytest \
-	    $(subst --nbval-cell-timeout=900,--nbval-cell-timeout=7200,$(NBVAL_OPTS)) \
-	    notebooks/08_schedule_shootout.ipynb
+	$(call full_budget,08_schedule_shootout,LRLAB_SHOOTOUT_DATA,$(SHOOTOUT_DATA),check-shootout,SHOOTOUT_DATA)
+
+## lesson 10 at its full budget on gtsrb-small, checked by nbval with its claims tested
+check-budgets: $(STAMP)
+	$(call full_budget,10_one_run_many_budgets,LRLAB_BUDGETS_DATA,$(BUDGETS_DATA),check-budgets,BUDGETS_DATA)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

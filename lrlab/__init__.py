@@ -14,6 +14,9 @@ One module per idea, in the order the lessons meet them:
 - ``models``: the lessons' ConvNet; ``recipes``: the named schedule recipes of the
   shoot-out; ``train``: one run of a recipe, and ``python -m lrlab.train``;
 - ``branching``: warmup-stable-decay branched, one constant-rate trunk cooled down at any step;
+- ``batch_size``: the batch-size rules (linear, square root), warm-up and the gradient noise
+  scale; ``distributed``: data parallelism for real (``tf.distribute.MirroredStrategy``,
+  ``keras.distribution.DataParallel``) compared with one device;
 - ``compare``: tables and paired verdicts of runs repeated over seeds;
 - ``claims``: a lesson's conclusion checked against measured numbers;
 - ``checks``: the exercises' checks, lesson by lesson;

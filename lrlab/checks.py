@@ -604,10 +604,6 @@ def check_plateau_reductions(plateau_reductions: Callable) -> bool:
     return run_check("plateau_reductions", plateau_reductions, cases)
 
 
-# --- lesson 09: batch size and the learning rate ---------------------------------------------
-# (lesson 09's checks go here)
-
-
 # --- lesson 10: one run, many budgets -------------------------------------------------------
 
 

@@ -35,11 +35,34 @@ schedule its own largest rate instead (lesson 08 picks one per schedule from a s
 The schedules are the recipes of ``lrlab.recipes.SCHEDULES``; this module runs them. A run
 is reproducible from its seed alone: the seed sets the train/validation split, the shuffling
 and the initial weights (``lrlab.notebook.setup``).
+
+Data parallel: ``--strategy mirrored --devices N`` trains every run under
+``tf.distribute.MirroredStrategy`` over N logical CPU devices, made from the one physical CPU
+(``lrlab.distributed.mirrored_strategy``, before TensorFlow starts):
+
+    python -m lrlab.train --schedule constant --strategy mirrored --devices 2 --batch-size 64
+
+``--batch-size`` is then the *global* batch: every step, each of the N replicas takes
+``batch-size / N`` examples (so it must be a multiple of N), their mean gradients are
+averaged, and one update is applied to every copy of the model. ``--learning-rate`` and the
+schedule belong to that global batch and count global steps, exactly as without a strategy:
+nothing is set per replica. ``--strategy none`` (the default) trains on one device and takes
+no ``--devices`` (giving it is an error, not ignored, so that a forgotten ``--strategy``
+cannot pass for a distributed run).
+
+On other hardware only the strategy's constructor changes, not the training code: on a
+machine with several GPUs, ``tf.distribute.MirroredStrategy()`` (no arguments) takes every
+GPU; on a cluster, each worker runs the same program with ``TF_CONFIG`` naming the workers
+and its own index, and ``tf.distribute.MultiWorkerMirroredStrategy()`` reads it. The model
+is built and compiled inside ``strategy.scope()`` (``fit_schedule(..., strategy=...)``) and
+``fit`` splits each global batch. ``lrlab.distributed`` compares such a run with the
+single-device run step for step.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import logging
 import math
@@ -57,6 +80,7 @@ import numpy as np
 from lrlab import _validate, notebook
 from lrlab.callbacks import LearningRateLogger
 from lrlab.data import list_images, load_gtsrb, split_train_validation
+from lrlab.distributed import MAX_DEVICES, mirrored_strategy
 from lrlab.models import build_convnet, compile_classifier
 from lrlab.paths import atomic_file, default_data_dir
 from lrlab.plotting import display_metrics, savefig
@@ -69,6 +93,7 @@ __all__ = [
     "MAX_SEED",
     "MIN_RATE",
     "RESULT_COLUMNS",
+    "STRATEGIES",
     "VALIDATION_SPLIT",
     "EpochLog",
     "Run",
@@ -93,6 +118,8 @@ MAX_RATE = 1.0
 MAX_SEED = 2**32 - 1
 # The share of every class's training images (whole tracks where named) held out for validation.
 VALIDATION_SPLIT = 0.2
+# --strategy: none (one device) or mirrored (tf.distribute.MirroredStrategy over --devices).
+STRATEGIES = ("none", "mirrored")
 
 # ---------------------------------------------------------------------------------------------
 # One run
@@ -205,8 +232,10 @@ class RunSettings:
 
     ``main`` builds it from the command line; below the parser, functions take it (or plain
     values), never the argparse Namespace. ``group_by_track`` as in ``lrlab.data.load_gtsrb``
-    (None: by track whenever the file names carry tracks). Fields are checked with
-    ``lrlab._validate`` and stored in their plain form (``Path``, ``int``, ``bool``).
+    (None: by track whenever the file names carry tracks). ``strategy`` is one of
+    ``STRATEGIES`` and ``devices`` its replica count (1 with ``"none"``); ``batch_size`` is
+    the global batch, a multiple of ``devices``. Fields are checked with ``lrlab._validate``
+    and stored in their plain form (``Path``, ``int``, ``bool``, ``str``).
     """
 
     data_dir: Path
@@ -215,6 +244,8 @@ class RunSettings:
     group_by_track: bool | None = None
     output_dir: Path = Path("results")
     quiet: bool = False
+    strategy: str = "none"
+    devices: int = 1
 
     def __post_init__(self):
         plain = {
@@ -224,9 +255,37 @@ class RunSettings:
             "group_by_track": _optional_flag("group_by_track", self.group_by_track),
             "output_dir": _validate.path("output_dir", self.output_dir),
             "quiet": _validate.flag("quiet", self.quiet),
+            "strategy": _validate.choice("strategy", self.strategy, STRATEGIES),
+            "devices": _validate.integer("devices", self.devices, minimum=1, maximum=MAX_DEVICES),
         }
         for name, value in plain.items():
             object.__setattr__(self, name, value)
+        if self.strategy == "none" and self.devices != 1:
+            raise ValueError(
+                f"devices must be 1 with strategy 'none', got {self.devices}: use "
+                "strategy='mirrored' to train on several devices"
+            )
+        if self.batch_size % self.devices:
+            raise ValueError(
+                f"batch_size must be a multiple of devices ({self.devices}), got "
+                f"{self.batch_size}: it is the global batch, split equally among the replicas"
+            )
+
+
+def _strategy_problem(strategy: str, devices: int | None, batch_size: int) -> str | None:
+    """The reason ``--strategy``, ``--devices`` (None: not given) and the global
+    ``--batch-size`` do not go together, else None."""
+    if strategy == "none" and devices is not None:
+        return (
+            f"--devices {devices} needs --strategy mirrored: with --strategy none one device "
+            "trains (pass --strategy mirrored --devices N to train data-parallel)"
+        )
+    if devices is not None and batch_size % devices:
+        return (
+            f"--batch-size {batch_size} is not a multiple of --devices {devices}: it is the "
+            "global batch, and each replica takes an equal share of it"
+        )
+    return None
 
 
 def _optional_flag(name: str, value) -> bool | None:
@@ -244,6 +303,7 @@ def fit_schedule(
     group_by_track: bool | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
+    strategy=None,
 ) -> Run:
     """Train one (schedule, seed) run: seeds, a fresh data pipeline and ConvNet, Adam, the schedule.
 
@@ -252,7 +312,10 @@ def fit_schedule(
     schedule is ``lrlab.recipes.SCHEDULES[schedule_name]`` at largest rate ``learning_rate``.
     The history has the rate of every epoch in ``"lr"`` (``LearningRateLogger``). A
     ValueError says so before training when the data has no validation split or the schedule
-    gets fewer than its ``lrlab.recipes.MIN_TOTAL_STEPS``.
+    gets fewer than its ``lrlab.recipes.MIN_TOTAL_STEPS``. With a ``tf.distribute.Strategy``
+    (``lrlab.distributed.mirrored_strategy(n)``) the model and its optimizer are made inside
+    ``strategy.scope()`` and ``batch_size`` is the global batch that ``fit`` splits among the
+    replicas; the rate and the schedule are the global batch's, counted in global steps.
     """
     _validate.choice("schedule_name", schedule_name, SCHEDULES)
     seed = _validate.integer("seed", seed, minimum=0, maximum=MAX_SEED)
@@ -265,7 +328,8 @@ def fit_schedule(
     steps_per_epoch = math.ceil(data.num_train / batch_size)
     check_total_steps(schedule_name, steps_per_epoch, epochs)
     rate, schedule_callbacks = SCHEDULES[schedule_name](learning_rate, steps_per_epoch, epochs)
-    model = compile_classifier(build_convnet(), keras.optimizers.Adam(rate))
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = compile_classifier(build_convnet(), keras.optimizers.Adam(rate))
     started = time.perf_counter()
     history = model.fit(
         data.train,
@@ -296,8 +360,12 @@ def _load_run_data(data_dir, batch_size: int, seed: int, group_by_track: bool | 
     return data
 
 
-def train_once(schedule_name: str, seed: int, learning_rate: float, settings: RunSettings) -> dict:
+def train_once(
+    schedule_name: str, seed: int, learning_rate: float, settings: RunSettings, strategy=None
+) -> dict:
     """Train one (schedule, seed) run, save its figure and history; return its results row.
+
+    ``strategy``: None, or the ``tf.distribute.Strategy`` to train under (``fit_schedule``).
 
     ``learning_rate`` is the schedule's largest rate; ``settings`` the data, budget and
     output folder. Raises ``RunFailed`` (and writes nothing) when a loss or a weight becomes
@@ -316,6 +384,7 @@ def train_once(schedule_name: str, seed: int, learning_rate: float, settings: Ru
         group_by_track=settings.group_by_track,
         callbacks=[EpochLog(run_name, settings.epochs), finite],
         verbose=0 if settings.quiet else 1,
+        strategy=strategy,
     )
     if finite.failure is not None:
         raise RunFailed(
@@ -467,7 +536,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_schedule_flags(parser)
     _add_seed_and_output_flags(parser)
+    _add_strategy_flags(parser)
     return parser
+
+
+def _add_strategy_flags(parser: argparse.ArgumentParser) -> None:
+    """``--strategy`` and ``--devices``."""
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="none",
+        help="none: one device (default); mirrored: tf.distribute.MirroredStrategy over "
+        "--devices logical CPU devices, --batch-size being the global batch",
+    )
+    parser.add_argument(
+        "--devices",
+        type=_positive(int, "--devices", maximum=MAX_DEVICES),
+        default=None,
+        metavar="N",
+        help=f"replicas of --strategy mirrored, 1 to {MAX_DEVICES} (default 2); an error "
+        "with --strategy none",
+    )
 
 
 def _add_schedule_flags(parser: argparse.ArgumentParser) -> None:
@@ -638,21 +727,25 @@ def _check_names(schedule_names: Sequence[str], peaks: Sequence[tuple[str, float
 
 
 def run_all(
-    settings: RunSettings, largest_rates: dict[str, float], seeds: Sequence[int]
+    settings: RunSettings,
+    largest_rates: dict[str, float],
+    seeds: Sequence[int],
+    strategy=None,
 ) -> tuple[list[dict], list[dict]]:
     """Train every (schedule, seed), schedules in the order of ``largest_rates`` (name -> rate).
 
     Returns the rows of ``results.csv`` and of ``failed.csv``, both rewritten in
     ``settings.output_dir`` after every run, so a later failure loses nothing finished. A
     ``RunFailed`` run is logged and the others go on; any other error is re-raised once
-    ``failed.csv`` records it.
+    ``failed.csv`` records it. ``strategy`` (a ``tf.distribute.Strategy`` or None) trains
+    every run under it (``train_once``).
     """
     results: list[dict] = []
     failed: list[dict] = []
     for name, rate in largest_rates.items():
         for seed in seeds:
             try:
-                results.append(train_once(name, seed, rate, settings))
+                results.append(train_once(name, seed, rate, settings, strategy))
             except Exception as error:
                 failed.append(
                     {
@@ -712,10 +805,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    problem = _strategy_problem(args.strategy, args.devices, args.batch_size)
+    if problem:
+        parser.error(problem)
+    devices = (args.devices or 2) if args.strategy == "mirrored" else 1
     settings = RunSettings(
         data_dir=args.data_dir,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        strategy=args.strategy,
+        devices=devices,
         group_by_track=args.group_by_track,
         output_dir=args.output_dir,
         quiet=args.quiet,
@@ -730,9 +829,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         parser.error(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    strategy = None
+    if settings.strategy == "mirrored":
+        try:
+            strategy = mirrored_strategy(settings.devices)
+        except RuntimeError as error:  # TensorFlow already started in this process
+            parser.error(f"--strategy mirrored --devices {settings.devices}: {error}")
+        logger.info(
+            "MirroredStrategy over %d logical CPU devices: global batch %d = %d x %d per replica",
+            strategy.num_replicas_in_sync,
+            settings.batch_size,
+            strategy.num_replicas_in_sync,
+            settings.batch_size // strategy.num_replicas_in_sync,
+        )
     peaks = dict(args.peak)
     largest_rates = {name: peaks.get(name, args.learning_rate) for name in args.schedule}
-    results, failed = run_all(settings, largest_rates, seeds)
+    results, failed = run_all(settings, largest_rates, seeds, strategy)
     _log_summary(settings.output_dir, results, failed)
     return 1 if failed else 0
 

@@ -554,3 +554,94 @@ def test_train_once_takes_run_settings(data_dir, tmp_path):
         "constant_seed0_history.csv",
         "constant_seed0_metrics.png",
     ]
+
+
+# --- --strategy and --devices ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        # --devices without --strategy mirrored is an error, not ignored (module docstring)
+        (["--devices", "2"], "--devices 2 needs --strategy mirrored"),
+        (["--strategy", "none", "--devices", "1"], "--devices 1 needs --strategy mirrored"),
+        # the batch is the global batch, split equally among the replicas
+        (
+            ["--strategy", "mirrored", "--devices", "3"],
+            "--batch-size 32 is not a multiple of --devices 3",
+        ),
+        (["--strategy", "mirrored", "--devices", "0"], "--devices must be greater than 0, got 0"),
+        (["--strategy", "mirrored", "--devices", "65"], "--devices must be at most 64, got 65"),
+        (["--devices", "two"], "--devices must be an integer greater than 0, got 'two'"),
+        (["--strategy", "ring"], "argument --strategy: invalid choice: 'ring'"),
+    ],
+)
+def test_bad_strategy_flags_are_refused_before_training(data_dir, tmp_path, capsys, flags, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["-d", str(data_dir), "-e", "1", "--output-dir", str(out), *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "fields, error, message",
+    [
+        (
+            {"strategy": "ring"},
+            ValueError,
+            "strategy must be one of 'none', 'mirrored', got 'ring'",
+        ),
+        ({"devices": 0}, ValueError, "devices must be an integer in \\[1, 64\\], got 0"),
+        ({"devices": True}, TypeError, "devices must be an integer in \\[1, 64\\], got True"),
+        ({"devices": 2}, ValueError, "devices must be 1 with strategy 'none', got 2"),
+        (
+            {"strategy": "mirrored", "devices": 3},
+            ValueError,
+            "batch_size must be a multiple of devices \\(3\\), got 32",
+        ),
+    ],
+)
+def test_run_settings_refuse_bad_strategies(tmp_path, fields, error, message):
+    with pytest.raises(error, match=message):
+        train.RunSettings(**{"data_dir": tmp_path, "epochs": 1, **fields})
+
+
+def test_run_settings_default_to_one_device(tmp_path):
+    settings = train.RunSettings(tmp_path, epochs=1)
+    assert (settings.strategy, settings.devices) == ("none", 1)
+
+
+def test_mirrored_on_one_device_trains_and_more_needs_a_fresh_process(
+    data_dir, tmp_path, caplog, capsys
+):
+    import tensorflow as tf
+
+    tf.constant(1.0) + 1  # TensorFlow has started in this process: its one CPU device stays
+    flags = ["-d", str(data_dir), "-e", "1", "--batch-size", "8", "--quiet"]
+    with caplog.at_level(logging.INFO, logger="lrlab.train"):
+        code = train.main(
+            [*flags, "--output-dir", str(tmp_path), "--strategy", "mirrored", "--devices", "1"]
+        )
+    assert code == 0
+    assert "MirroredStrategy over 1 logical CPU devices: global batch 8 = 1 x 8 per replica" in (
+        caplog.text
+    )
+    assert read_csv(tmp_path / "results.csv")[0]["schedule"] == "constant"
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(
+            [
+                *flags,
+                "--output-dir",
+                str(tmp_path / "two"),
+                "--strategy",
+                "mirrored",
+                "--devices",
+                "2",
+            ]
+        )
+    assert exit_info.value.code == 2
+    assert "cannot split the CPU into 2 logical devices: TensorFlow has already started" in (
+        capsys.readouterr().err
+    )

@@ -3921,6 +3921,12 @@ def train_probes() -> list[Probe]:
         ("seed=-1", ("--seed", "-1"), ("-1",)),
         ("seeds=0", ("--seeds", "0"), ("seeds",)),
         ("batch-size=0", ("--batch-size", "0"), ("batch size",)),
+        ("strategy=foo", ("--strategy", "foo"), ("foo",)),
+        ("devices=0", ("--strategy", "mirrored", "--devices", "0"), ("devices",)),
+        ("devices=two", ("--strategy", "mirrored", "--devices", "two"), ("two",)),
+        ("devices-without-strategy", ("--devices", "2"), ("--strategy",)),
+        ("batch-not-multiple", ("--strategy", "mirrored", "--devices", "3", "--batch-size", "32"),
+         ("32", "3")),
     ]:
         add(
             Probe(
@@ -4026,6 +4032,29 @@ def train_probes() -> list[Probe]:
                 timeout=180,
             )
         )
+    def compare(**kwargs):
+        def run(ctx):
+            from lrlab import distributed
+
+            copy_official(ctx, name="gtsrb")
+            ctx.snapshot()
+            return distributed.compare_with_single_device(ctx.tmp / "gtsrb", **kwargs)
+
+        return run
+
+    for label, kwargs, errors, mentions in [
+        ("compare.devices=1", dict(devices=1), (ValueError,), ("devices", "1")),
+        ("compare.devices=2.5", dict(devices=2.5), (TypeError, ValueError), ("2.5",)),
+        ("compare.backend=torch", dict(backend="torch"), (ValueError,), ("torch",)),
+        ("compare.batch=33", dict(global_batch=33), (ValueError,), ("33",)),
+        ("compare.epochs=0", dict(epochs=0), (ValueError,), ("epochs",)),
+        ("compare.lr=nan", dict(learning_rate=float("nan")), (ValueError,), ("nan",)),
+        ("compare.optimizer=lion", dict(optimizer="lion"), (ValueError,), ("lion",)),
+        ("compare.timeout=0", dict(timeout=0), (ValueError,), ("timeout",)),
+    ]:
+        add(Probe("train", label, f"distributed.compare_with_single_device({kwargs})", "error",
+                  compare(**kwargs), errors=errors, mentions=mentions))
+
     return probes
 
 
