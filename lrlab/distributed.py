@@ -579,18 +579,8 @@ def run_child(
     ``devices`` 1 trains without any engine; more uses the backend's engine (``ENGINES``) with
     that many replicas. A child that fails raises RuntimeError with the end of its output.
     """
-    settings = _settings(
-        backend,
-        devices,
-        data_dir,
-        global_batch,
-        epochs,
-        seed,
-        learning_rate,
-        warmup_steps,
-        optimizer,
-        reverse_batches,
-    )
+    settings = _settings(backend, devices, data_dir, global_batch, epochs, seed,
+                         learning_rate, warmup_steps, optimizer, reverse_batches)
     timeout = _validate.real("timeout", timeout, low=0, low_open=True)
     _check_data(settings.data_dir)
     with tempfile.TemporaryDirectory(prefix="lrlab-distributed-") as folder:
@@ -783,17 +773,8 @@ def compare_with_single_device(
     the module docstring for what the result holds. About 20-30 s on the tiny subset with
     the defaults, on 2 free cores.
     """
-    settings = _settings(
-        backend,
-        devices,
-        data_dir,
-        global_batch,
-        epochs,
-        seed,
-        learning_rate,
-        warmup_steps,
-        optimizer,
-    )
+    settings = _settings(backend, devices, data_dir, global_batch, epochs, seed,
+                         learning_rate, warmup_steps, optimizer)
     if settings.devices < 2:
         raise ValueError(f"devices must be at least 2 to compare with one device, got {devices}")
     timeout = _validate.real("timeout", timeout, low=0, low_open=True)

@@ -205,11 +205,11 @@ print(f"logits inside (1e-7, 1 - 1e-7):    {inside:6.1%}")
 # %% [markdown]
 # `from_logits=True` is the cross-entropy computed by hand and every logit gets a gradient;
 # `from_logits=False` is another number, and only the logits that happen to lie in
-# (10⁻⁷, 1) get one. Training with it finds the easy way out: push every logit below 10⁻⁷,
-# where all 43 clipped "probabilities" are equal. The loss is then log 43, a uniform guess,
-# and every gradient is zero, so training stops for good. Twenty epochs with the course's
-# loss, for each seed (the epoch-by-epoch losses are printed; they differ from machine to
-# machine until the run gets stuck):
+# (10⁻⁷, 1) get one. Training with it finds a way out: push the logits out of that interval,
+# often every one below 10⁻⁷, where all 43 clipped "probabilities" are equal and the loss is
+# log 43, a uniform guess. Every gradient is then zero, so training stops for good. Twenty
+# epochs with the course's loss, for each seed (the epoch-by-epoch losses are printed; they
+# differ from machine to machine):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -246,44 +246,47 @@ for seed, run in course_runs.items():
     )
 
 # %% [markdown]
-# What the runs show, checked on every seed. An image whose 43 logits all lie below 10⁻⁷
-# scores exactly log 43 and has no gradient. An image with a logit clipped at 1 instead
-# scores about 0 (about 16 if that class is wrong), and one with a logit still inside
-# (10⁻⁷, 1) keeps a gradient. "Stuck" therefore means: the loss within 1% of log 43, at most
-# 1% of the training images with any gradient left, and a validation accuracy no better than
-# chance, 1/43 give or take three binomial standard errors √((1/43)(42/43)/n) for a split of
-# n images.
+# What the runs show. An image whose 43 logits all lie below 10⁻⁷ scores exactly log 43 and
+# has no gradient. An image with a logit clipped at 1 instead scores about 0 if that class is
+# right and about 16 if it is wrong, with no gradient either; only an image with a logit
+# still inside (10⁻⁷, 1) keeps one. Where a run ends up depends on the seed and on the machine:
+# a run may freeze with every logit below 10⁻⁷ ("images with one: 0.00%" above), or keep its
+# gradients and wander with a loss above log 43, learning nothing either way. So the claims
+# say what every run shares, checked on every seed: the loss no lower than log 43 (less 1%),
+# and a validation accuracy no better than chance, 1/43 give or take three binomial standard
+# errors √((1/43)(42/43)/n) for a split of n images. Both are checked before a failure is
+# reported.
 
 # %%
 chance_limit = 1 / 43 + 3 * math.sqrt((1 / 43) * (42 / 43) / min(validation_sizes.values()))
-stuck = [
-    claims.bounded(
+learned_nothing, failures = [], []
+for check in (
+    lambda: claims.bounded(
         [run["loss"][-1] for run in course_runs.values()],
         above=0.99 * math.log(43),
-        below=1.01 * math.log(43),
-        statement="with from_logits=False the training loss ends at log 43, a uniform guess over 43 classes",
-        reason="within 1% of log 43: exactly log 43 for images whose logits are all clipped to 1e-7, "
-        "the 1% for a few clipped at 1 instead",
+        statement="with from_logits=False the training loss ends no lower than log 43, a uniform guess over 43 classes",
+        reason="less 1%: an image whose logits are all clipped to 1e-7 scores exactly log 43, one clipped at 1 "
+        "for a wrong class about 16, and only the few still learning can score below log 43",
     ),
-    claims.bounded(
-        [run["images_with_gradient"] for run in course_runs.values()],
-        below=0.01,
-        statement="at most 1% of the training images have a logit with a gradient left: training is stuck",
-        reason="the share of images that the loss's 1% allows",
-    ),
-    claims.bounded(
+    lambda: claims.bounded(
         [run["val_accuracy"][-1] for run in course_runs.values()],
         below=chance_limit,
         statement="the validation accuracy ends at chance level",
         reason=f"below 1/43 plus three binomial standard errors for the smallest split, {chance_limit:.4f}",
     ),
-]
+):
+    try:
+        learned_nothing.append(check())
+    except claims.ClaimFailed as failure:
+        failures.append(str(failure))
+if failures:
+    raise claims.ClaimFailed("\n\n".join(failures))
 
 # %% [markdown]
-# The network is stuck: the loss sits at log 43, (almost) no training image has a gradient
-# left, and the validation accuracy is that of a guess. On the test set (the table above)
-# the frozen network may score a little above chance, since its logits keep some order, but
-# it learns nothing more. `lrlab.models.compile_classifier` compiles with
+# The network learns nothing: the loss sits at log 43 or above, where the gradients are gone
+# they are gone for good, and the validation accuracy is that of a guess. On the test set
+# (the table above) a frozen network may score a little above chance, since its logits keep
+# some order, but it learns nothing more. `lrlab.models.compile_classifier` compiles with
 # `from_logits=True`, and so do the exercises below.
 #
 # ## 3. The baseline: a constant rate, and reading the rate in Keras 3
@@ -618,7 +621,8 @@ train(model, data, callbacks, epochs=1)
 # ## Summary
 #
 # - Compile a network that outputs logits with `from_logits=True`; with `from_logits=False`
-#   the clip zeroes the gradients and this network got stuck at loss log 43 on every seed.
+#   the clip zeroes the gradients and this network learned nothing, its loss no lower than
+#   log 43 and its validation accuracy at chance on every seed.
 # - `ExponentialDecay(decay_steps=...)` counts optimizer steps: multiply epochs by the steps
 #   per epoch.
 # - In Keras 3 read the rate with `float(optimizer.learning_rate)`; `LearningRateLogger`

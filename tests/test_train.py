@@ -72,6 +72,16 @@ def test_unknown_schedule_lists_the_allowed_ones(data_dir, capsys):
     assert all(name in error for name in SCHEDULES)
 
 
+def assert_refused_before_training(data_dir, tmp_path, capsys, flags, message):
+    """The CLI exits with status 2, says ``message`` on stderr and writes no output folder."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["-d", str(data_dir), "-e", "1", "--output-dir", str(out), *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     "flags, message",
     [
@@ -191,12 +201,7 @@ def test_a_folder_too_small_for_a_validation_split_is_refused(tmp_path, capsys):
 def test_bad_rates_seeds_and_names_are_refused_before_training(
     data_dir, tmp_path, capsys, flags, message
 ):
-    out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exit_info:
-        train.main(["-d", str(data_dir), "-e", "1", "--output-dir", str(out), *flags])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
-    assert not out.exists()
+    assert_refused_before_training(data_dir, tmp_path, capsys, flags, message)
 
 
 @pytest.mark.parametrize(
@@ -577,12 +582,7 @@ def test_train_once_takes_run_settings(data_dir, tmp_path):
     ],
 )
 def test_bad_strategy_flags_are_refused_before_training(data_dir, tmp_path, capsys, flags, message):
-    out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exit_info:
-        train.main(["-d", str(data_dir), "-e", "1", "--output-dir", str(out), *flags])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
-    assert not out.exists()
+    assert_refused_before_training(data_dir, tmp_path, capsys, flags, message)
 
 
 @pytest.mark.parametrize(
