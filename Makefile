@@ -18,7 +18,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab test unit notebooks figures data sync exercises bench execute lint clean \
-        check-shootout check-budgets colab-check colab-links probes
+        check-shootout check-budgets check-batch colab-check colab-links probes
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "lrlab needs Python 3.10 to 3.13, found %d.%d: run make PYTHON=python3.12 (or another)" % v)'
@@ -41,11 +41,13 @@ lab: $(STAMP) data
 # 2 cores); in `make test` it runs 2 epochs x 2 seeds on the tiny subset instead, where its
 # full-budget claims are deferred.
 SHOOTOUT_CHECK := LRLAB_SHOOTOUT_DATA=data/gtsrb-tiny LRLAB_SHOOTOUT_EPOCHS=2 LRLAB_SHOOTOUT_SEEDS=2
-# `make check-shootout` (lesson 08) and `make check-budgets` (lesson 10) run a lesson at its
-# full budget under nbval, so that a claim deferred on the small run and failing there fails
-# the command (SHOOTOUT_DATA=path/to/gtsrb-small, BUDGETS_DATA=... for another folder).
+# `make check-shootout` (lesson 08), `make check-batch` (lesson 09) and `make check-budgets`
+# (lesson 10) run a lesson at its full budget under nbval, so that a claim deferred on the
+# small run and failing there fails the command (SHOOTOUT_DATA=path/to/gtsrb-small,
+# BATCH_DATA=..., BUDGETS_DATA=... for another folder).
 SHOOTOUT_DATA ?= data/gtsrb-small
 BUDGETS_DATA  ?= data/gtsrb-small
+BATCH_DATA    ?= data/gtsrb-small
 
 # $(call full_budget,notebook,variable the lesson reads,folder,target)
 define full_budget
@@ -70,6 +72,10 @@ check-shootout: $(STAMP)
 ## lesson 10 at its full budget on gtsrb-small, checked by nbval with its claims tested
 check-budgets: $(STAMP)
 	$(call full_budget,10_one_run_many_budgets,LRLAB_BUDGETS_DATA,$(BUDGETS_DATA),check-budgets,BUDGETS_DATA)
+
+## lesson 09 at its full budget on gtsrb-small, checked by nbval with its claims tested
+check-batch: $(STAMP)
+	$(call full_budget,09_batch_size_and_learning_rate,LRLAB_BATCH_DATA,$(BATCH_DATA),check-batch,BATCH_DATA)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

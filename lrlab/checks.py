@@ -604,6 +604,56 @@ def check_plateau_reductions(plateau_reductions: Callable) -> bool:
     return run_check("plateau_reductions", plateau_reductions, cases)
 
 
+# --- lesson 09: batch size and the learning rate ---------------------------------------------
+
+
+def check_scaled_learning_rate(scaled_rate: Callable) -> bool:
+    """Lesson 09: ``scaled_rate(base_rate, base_batch, batch, rule)`` is ``base_rate * batch /
+    base_batch`` for ``rule="linear"`` (Goyal et al. 2017, https://arxiv.org/abs/1706.02677)
+    and ``base_rate * sqrt(batch / base_batch)`` for ``rule="sqrt"`` (Hoffer et al. 2017,
+    https://arxiv.org/abs/1705.08741; ``lrlab.batch_size.scaled_learning_rate``)."""
+    return _check_formula("scaled_rate", scaled_rate, ("rule",), (
+        # (base_rate, base_batch, batch, rule, expected), by hand from the two formulas
+        (0.1, 256, 8192, "linear", 3.2),  # Goyal et al.'s ImageNet: k = 32, 0.1 * 32
+        (0.1, 256, 256, "linear", 0.1),  # k = 1: the base rate
+        (0.1, 256, 64, "linear", 0.025),  # a smaller batch: k = 1/4
+        (0.05, 16, 48, "linear", 0.15),  # k = 3, not a power of 2
+        (1e-3, 64, 256, "sqrt", 2e-3),  # sqrt(4) = 2
+        (1e-3, 64, 16, "sqrt", 5e-4),  # sqrt(1/4) = 1/2
+        (0.5, 10, 90, "sqrt", 1.5),  # sqrt(9) = 3
+        (0.01, 16, 32, "sqrt", 0.01 * 2**0.5),  # sqrt(2) = 1.41421356...: 0.0141421356...
+    ))
+
+
+def check_noise_scale(noise_scale: Callable) -> bool:
+    """Lesson 09: ``noise_scale(small_norm_squared, big_norm_squared, batch_small, batch_big)``
+    is ``(|G|^2, tr(Sigma), B_simple)`` from the mean squared norms of batch gradients at two
+    batch sizes (McCandlish et al. 2018, https://arxiv.org/abs/1812.06162, Appendix A):
+    ``|G|^2 = (B * big - b * small) / (B - b)``, ``tr(Sigma) = (small - big) / (1/b - 1/B)``,
+    ``B_simple = tr(Sigma) / |G|^2``."""
+
+    def cases(function):
+        # Each case is made from a chosen |G|^2 and tr(Sigma): the mean squared norm of a batch
+        # of size n is |G|^2 + tr(Sigma) / n, and the function must recover the two.
+        for small, big, b_small, b_big, expected in (
+            (11.0, 2.0, 10, 100, (1.0, 100.0, 100.0)),  # |G|^2 = 1, tr = 100: 1 + 10, 1 + 1
+            (8.0, 5.0, 16, 64, (4.0, 64.0, 16.0)),  # 4 + 64/16, 4 + 64/64
+            (5.5, 1.0, 4, 40, (0.5, 20.0, 40.0)),  # 0.5 + 20/4, 0.5 + 20/40
+            (4.0, 3.0, 1, 2, (2.0, 2.0, 1.0)),  # 2 + 2/1, 2 + 2/2
+            (0.3, 0.3, 8, 512, (0.3, 0.0, 0.0)),  # no noise: both sizes alike, tr = 0
+        ):
+            call = f"noise_scale({small}, {big}, {b_small}, {b_big})"
+            got = function(small, big, b_small, b_big)
+            if len(tuple(got)) != 3:
+                raise Mismatch(f"{call}: expected 3 values (|G|^2, tr(Sigma), B_simple), "
+                               f"got {got!r}")
+            for value, wanted, what in zip(got, expected, ("|G|^2", "tr(Sigma)", "B_simple"),
+                                           strict=True):
+                expect_close(value, wanted, f"{call}, {what}", rtol=1e-9, atol=1e-12)
+
+    return run_check("noise_scale", noise_scale, cases)
+
+
 # --- lesson 10: one run, many budgets -------------------------------------------------------
 
 

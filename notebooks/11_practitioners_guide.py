@@ -36,7 +36,7 @@
 #
 # This notebook trains nothing and runs in seconds: its code cells draw the recommended
 # schedules from `lrlab.schedules`, compute what Adam's second moment knows in its first
-# steps, and the batch-size rules, all exact. It assumes lessons 01 to 08 and 10.
+# steps, and the batch-size rules, all exact. It assumes lessons 01 to 10.
 
 # %%
 # Colab, or any Jupyter without lrlab: install lrlab from its repository (`make lab` did it here).
@@ -251,8 +251,46 @@ print(f"WSD, half-way through the cool-down: (1 - sqrt(1/2)) x peak = {(1 - np.s
 # et al. derive the square root only where the gradient noise dominates (their rule also
 # multiplies 1 − β₁ and 1 − β₂ by k and divides ε by √k).
 #
-# **Not measured here:** the series has not measured either rule (a lesson on the batch size,
-# 09, is planned). The linear scaling rule and its gradual warm-up: Goyal et al. 2017,
+# **Backed by:** [lesson 09](09_batch_size_and_learning_rate.ipynb), which trains the lessons'
+# ConvNet on gtsrb-small at batch sizes 16 to 1024 for the same 6 epochs, SGD with momentum
+# and Adam each from a base rate chosen at batch 16 on a seed not compared, over 5 seeds, its
+# claims written after an exploratory run and tested on seeds that run never saw. Deferred on
+# `make test`'s budget and holding in the lesson's stored full-budget run (`make check-batch`
+# checks them):
+#
+# - [lesson 09, §2](09_batch_size_and_learning_rate.ipynb#Claims), claims: *"the linear rule
+#   pays at B = 64: SGD with the scaled rate ends above SGD at the base rate"*, *"the linear
+#   rule with warm-up breaks at B = 256"* and *"... at B = 1024"*, *"without warm-up too, the
+#   linear rule breaks at B = 1024"*; whether it *holds* (within 5 points of its accuracy at
+#   batch 16) at 32 or 64 stayed undecided with 5 seeds, and the lesson says so;
+# - the same section: *"warm-up does not rescue B = 1024: it does not raise SGD's test
+#   accuracy by 0.05 or more over the linear rule without it"*: at this scale (6 epochs, one
+#   of them warm-up) Goyal et al.'s warm-up did not do what it does at theirs (at 256 whether
+#   it helps stayed undecided);
+# - the same section: *"the square-root rule carries Adam further than the linear rule
+#   carries SGD: at B = 256 Adam loses less of its test accuracy at B_ref = 16 (both warmed
+#   up)"*, *"at B = 256, where SGD's linear rule has broken, Adam with the square-root rule
+#   (each from its own base rate, both warmed up) ends above it"*, and *"the square-root rule
+#   with warm-up breaks for Adam at B = 1024"*;
+# - [lesson 09, §3](09_batch_size_and_learning_rate.ipynb#3.-The-gradient-noise-scale), claim:
+#   *"the B_crit fitted to SGD's steps to target (linear rule, at the batch sizes every seed
+#   reached it) is within a factor of 4 of B_simple at mid-training"*: the simple noise scale
+#   of McCandlish et al. 2018 ([arXiv:1812.06162](https://arxiv.org/abs/1812.06162)), cheap
+#   to measure, says roughly where a larger batch stops paying;
+# - [lesson 09, §4](09_batch_size_and_learning_rate.ipynb#4.-Don't-decay-the-learning-rate,-increase-the-batch-size),
+#   claims: *"increasing the batch takes fewer updates than decaying the rate over the same
+#   epochs"*, and *"increasing the batch is equivalent to decaying the rate: on average over
+#   seeds the two end within 0.05 of each other's test accuracy"* (Smith, Kindermans, Ying and
+#   Le 2018,
+#   [arXiv:1711.00489](https://arxiv.org/abs/1711.00489));
+# - [lesson 09, §5](09_batch_size_and_learning_rate.ipynb#5.-Data-parallel,-for-real), claims
+#   (at any budget): on 2 replicas, *"the first step on 2 replicas at global batch 64 is the
+#   single-device step at batch 64"*, under TensorFlow's `MirroredStrategy` and under JAX's
+#   `keras.distribution.DataParallel`: on several devices the rate and its warm-up belong to
+#   the global batch.
+#
+# **Not measured here:** the rules at the scale where the papers found them, ImageNet and
+# batches of thousands: the linear scaling rule and its gradual warm-up, Goyal et al. 2017,
 # *Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour*,
 # [arXiv:1706.02677](https://arxiv.org/abs/1706.02677). The square root: Hoffer, Hubara and
 # Soudry 2017, *Train longer, generalize better: closing the generalization gap in large batch
@@ -261,7 +299,7 @@ print(f"WSD, half-way through the cool-down: (1 - sqrt(1/2)) x peak = {(1 - np.s
 # Panigrahi and Arora 2022, *On the SDEs and Scaling Rules for Adaptive Gradient Algorithms*,
 # [arXiv:2205.10287](https://arxiv.org/abs/2205.10287).
 #
-# What the series did measure about the batch size is how it moves the range test's curve:
+# The series also measured how the batch size moves the range test's curve:
 # [lesson 06, §2.3](06_lr_range_test.ipynb#2.3-How-batch-size-and-smoothing-move-the-curve)
 # (exact): with batches of 8 the test stopped after 10 steps, a false alarm of the noisy
 # curve. The two rules are formulas; from a batch of 32 that trained well:
@@ -450,7 +488,7 @@ plt.show()
 # | `scheduler.step()` before `optimizer.step()`, `get_lr()` | the schedule's first value is skipped; `get_lr()` applies the step again | optimizer first; read `get_last_lr()` (Keras: `float(model.optimizer.learning_rate)`) | [lesson 08, §2](08_schedule_shootout.ipynb#2.-The-walkthrough's-three-traps): exact, values recorded from PyTorch |
 # | a plateau schedule fed a stale metric, a reused optimizer | repeated values count as bad epochs and the rate keeps falling; a second run starts where the first stopped | the metric on the whole validation set every epoch; a fresh optimizer per experiment | [lesson 08, §2](08_schedule_shootout.ipynb#2.-The-walkthrough's-three-traps): exact, the PyTorch rule on a made-up curve |
 # | `decay_steps` read as epochs | `ExponentialDecay` counts optimizer steps: the rate halves every 10 batches instead of 10 epochs | `decay_steps = epochs × steps_per_epoch` | [lesson 07, §4](07_exponential_and_step_decay.ipynb#4.-Why-decay,-and-decay_steps-counts-steps): exact |
-# | `from_logits=False` on a network that outputs logits | the clip zeroes the gradients and training is stuck | `from_logits=True` (`lrlab.models.compile_classifier`) | [lesson 07, §2](07_exponential_and_step_decay.ipynb#2.-from_logits=True:-the-loss-must-know-what-the-network-outputs), claims: *"with from_logits=False the training loss ends at log 43, a uniform guess over 43 classes"*, *"the validation accuracy ends at chance level"* |
+# | `from_logits=False` on a network that outputs logits | the clip zeroes the gradients and training learns nothing | `from_logits=True` (`lrlab.models.compile_classifier`) | [lesson 07, §2](07_exponential_and_step_decay.ipynb#2.-from_logits=True:-the-loss-must-know-what-the-network-outputs), claims: *"with from_logits=False the training loss ends no lower than log 43, a uniform guess over 43 classes"*, *"the validation accuracy ends at chance level"* |
 
 # %% [markdown]
 # ## 7. Comparing schedules yourself

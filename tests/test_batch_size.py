@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from lrlab import batch_size
+from lrlab import batch_size, checks
 from lrlab.batch_size import (
     AccuracyEvery,
     accuracy,
@@ -268,3 +268,42 @@ def test_batch_increase_phases_refuse_bad_arguments(arguments, message):
 
 def test_module_lists_its_public_names():
     assert set(batch_size.__all__) <= set(dir(batch_size))
+
+
+# --- the lesson's two exercise checks -----------------------------------------------------
+
+
+def test_scaled_rate_check_passes_the_rules_and_refuses_a_swapped_rule(capsys):
+    def right(base_rate, base_batch, batch, rule):
+        return batch_size.scaled_learning_rate(base_rate, base_batch, batch, rule)
+
+    def swapped(base_rate, base_batch, batch, rule):  # sqrt where linear is asked, and back
+        other = "sqrt" if rule == "linear" else "linear"
+        return batch_size.scaled_learning_rate(base_rate, base_batch, batch, other)
+
+    def inverted(base_rate, base_batch, batch, rule):  # base_batch / batch: a smaller rate
+        return right(base_rate, batch, base_batch, rule)
+
+    assert checks.check_scaled_learning_rate(right)
+    assert not checks.check_scaled_learning_rate(swapped)
+    assert not checks.check_scaled_learning_rate(inverted)
+    out = capsys.readouterr().out
+    assert "correct: scaled_rate matches every case." in out
+    assert "3.2" in out  # the first failing case, Goyal et al.'s 0.1 at 256 -> 3.2 at 8192
+
+
+def test_noise_scale_check_passes_the_estimator_and_refuses_wrong_ones(capsys):
+    def right(small, big, b_small, b_big):
+        estimate = batch_size.noise_scale_from_norms(small, big, b_small, b_big)
+        return estimate.gradient_norm_squared, estimate.trace_sigma, estimate.b_simple
+
+    def swapped_sizes(small, big, b_small, b_big):  # the two batch sizes exchanged
+        return right(small, big, b_big, b_small)
+
+    def two_values(small, big, b_small, b_big):
+        return right(small, big, b_small, b_big)[:2]
+
+    assert checks.check_noise_scale(right)
+    assert not checks.check_noise_scale(swapped_sizes)
+    assert not checks.check_noise_scale(two_values)
+    assert "expected 3 values" in capsys.readouterr().out

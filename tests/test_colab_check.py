@@ -51,6 +51,16 @@ def test_tensorflow_is_colabs_package_in_the_cpu_extras_versions():
     assert colab_check.tensorflow_requirement() == "tensorflow" + bounds.replace(" ", "")
 
 
+def test_jax_is_installed_within_the_test_extras_bounds():
+    # Colab preinstalls jax; lesson 09 trains under it in a child process. The venv gets the
+    # test extra's requirement as written there, spaces removed.
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["test"]
+    written = next(r for r in extras if r.startswith("jax"))
+    assert colab_check.jax_requirement() == written.replace(" ", "")
+    assert colab_check.jax_requirement().startswith("jax>=")
+
+
 def test_upload_copies_the_data_without_lrlabs_markers(tmp_path, monkeypatch):
     # Input: a fetched folder (.complete, .lrlab-source and two images). Expected: the upload
     # holds the images only, and its manifest names them with their sha256.

@@ -6,7 +6,8 @@
    copied into a scratch folder: the checkout itself gets no build output);
 2. creates a throwaway venv (``python3.12`` when the machine has it, else ``python3``) and
    installs what Colab has before a lesson runs: ``tensorflow`` in the minor version that
-   pyproject's ``cpu`` extra allows, ``nbclient`` and ``ipykernel``; a stand-in
+   pyproject's ``cpu`` extra allows, ``jax`` within the ``test`` extra's bounds, ``nbclient``
+   and ``ipykernel``; a stand-in
    ``google.colab`` package goes into its site-packages, and an IPython start-up file imports
    it, as Colab's kernel does (so that ``"google.colab" in sys.modules`` is True, as on Colab);
 3. runs the standard Colab cell once with an install source that does not exist
@@ -118,6 +119,16 @@ def tensorflow_requirement() -> str:
     raise CheckFailed("pyproject.toml's cpu extra names no tensorflow(-cpu) requirement")
 
 
+def jax_requirement() -> str:
+    """``jax`` with the bounds of pyproject's ``test`` extra: Colab preinstalls jax, and lesson
+    09 trains under it (``keras.distribution.DataParallel``) in a child process."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["optional-dependencies"]["test"]:
+        if re.match(r"jax\s*[<>=!~]", requirement.strip()):
+            return requirement.replace(" ", "")
+    raise CheckFailed("pyproject.toml's test extra names no jax requirement")
+
+
 def checkout_files() -> list[Path]:
     """The checkout's files as a fresh clone plus uncommitted work has them (not ignored)."""
     listed = run(
@@ -200,7 +211,7 @@ def make_venv(scratch: Path, python: str) -> Path:
     interpreter = str(venv_python(venv))
     run([interpreter, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     run([interpreter, "-m", "pip", "install", "--quiet", tensorflow_requirement(),
-         "nbclient", "ipykernel"])
+         jax_requirement(), "nbclient", "ipykernel"])
     site = run([interpreter, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     colab = Path(site.stdout.strip()) / "google" / "colab"
     colab.mkdir(parents=True, exist_ok=True)  # no google/__init__.py: protobuf shares google/
@@ -387,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         python = venv_python(venv)
         version = run([str(python), "--version"]).stdout.strip()
         seconds = time.perf_counter() - step
-        print(f"throwaway venv: {version}, {tensorflow_requirement()} ({seconds:.0f} s)")
+        print(f"throwaway venv: {version}, {tensorflow_requirement()}, {jax_requirement()} "
+              f"({seconds:.0f} s)")
         env = kernel_env(scratch, venv, wheel.resolve().as_uri())
         if lrlab_importable(python, env):  # a reused venv: lrlab was installed by a lesson
             run([str(python), "-m", "pip", "uninstall", "--quiet", "-y", "lrlab"])
