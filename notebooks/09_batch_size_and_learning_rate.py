@@ -105,7 +105,7 @@ notebook.setup(seed=0)
 # on the tiny subset of every lesson (`data/gtsrb-tiny`, found by `lrlab.data.find_gtsrb`):
 # two batch sizes, 2 epochs, 2 seeds, what `make test` runs. With it (a folder, relative to
 # the repository's root) it runs the full budget: batch sizes 16 to 1024, 6 epochs, 5 seeds
-# (about 40 minutes on 2 CPU cores). The outputs stored in this notebook were produced on
+# (about 25 minutes on 2 CPU cores). The outputs stored in this notebook were produced on
 # gtsrb-small (4300 images in its training folder, 100 per class, about a fifth of them, whole
 # tracks, held out for validation, and 1290 test images from held-out tracks; `python -m
 # lrlab.data fetch --subset small --dest data/gtsrb-small` makes it) with
