@@ -57,6 +57,7 @@ __all__ = [
     "Claim",
     "ClaimFailed",
     "bounded",
+    "check_all",
     "every_pair",
     "mean_interval",
     "paired_difference",
@@ -240,6 +241,30 @@ def _append_to_log(log: str, line: str) -> None:
         ) from error
     with stream:
         stream.write(line)
+
+
+def check_all(*makers) -> list[Claim]:
+    """Call every one of ``makers`` (functions of no argument that make a claim, such as
+    ``lambda: bounded(...)``), then raise one ClaimFailed with every failure's message, if any.
+
+    A cell that states several claims uses it so that one failing claim does not hide the
+    others' numbers: the lines of those that hold are printed first, in order. Returns the
+    claims when all hold.
+    """
+    held, failures = [], []
+    for make in makers:
+        if not callable(make):
+            raise _validate.ArgumentTypeError(
+                f"every argument must be a function that makes a claim (lambda: bounded(...)), "
+                f"got {make!r}"
+            )
+        try:
+            held.append(make())
+        except ClaimFailed as failure:
+            failures.append(str(failure))
+    if failures:
+        raise ClaimFailed("\n\n".join(failures))
+    return held
 
 
 def _deferred(statement: str, defer) -> bool:

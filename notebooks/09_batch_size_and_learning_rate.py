@@ -521,20 +521,7 @@ def at(arm, b):
     return test[arm, batch_sizes[-1]]
 
 
-def check_all(*checks_to_run):
-    """Run every claim, then raise one ClaimFailed with every failure's numbers, if any."""
-    held, failures = [], []
-    for check in checks_to_run:
-        try:
-            held.append(check())
-        except claims.ClaimFailed as failure:
-            failures.append(str(failure))
-    if failures:
-        raise claims.ClaimFailed("\n\n".join(failures))
-    return held
-
-
-scaling_claims = check_all(
+scaling_claims = claims.check_all(
     lambda: claims.bounded(
         test["SGD, linear", base_batch],
         statement=f"at B_ref = {base_batch}, SGD at its base rate learns: every seed's test "
@@ -762,7 +749,7 @@ plt.show()
 start_to_end = np.array([log_or_nan(noise[s, epochs].b_simple / noise[s, 0].b_simple)
                          for s in SEEDS])
 middle_mean = math.exp(np.mean([log_or_nan(b) for b in middle]))
-noise_claims = check_all(
+noise_claims = claims.check_all(
     lambda: claims.paired_difference(
         start_to_end, np.zeros(seeds), direction="less",
         statement="B_simple at the end of training is below B_simple at initialisation "

@@ -209,3 +209,26 @@ def test_a_log_in_a_missing_folder_names_the_variable(tmp_path, monkeypatch):
         claims.every_pair([0.8], [0.7], statement="a above b")
     assert str(log) in str(raised.value)
     assert not (tmp_path / "missing").exists()
+
+
+def test_check_all_prints_every_holding_claim_then_raises_every_failure(capsys):
+    # two failing claims around a holding one: the holding line is printed, both failures
+    # are in the one ClaimFailed, in order
+    with pytest.raises(claims.ClaimFailed) as failure:
+        claims.check_all(
+            lambda: claims.bounded([0.5], above=1.0, statement="first fails", reason="r"),
+            lambda: claims.bounded([2.0], above=1.0, statement="second holds", reason="r"),
+            lambda: claims.bounded([0.2], above=1.0, statement="third fails", reason="r"),
+        )
+    message = str(failure.value)
+    assert message.index("first fails") < message.index("third fails")
+    assert "second holds" not in message
+    assert capsys.readouterr().out == "claim holds: second holds (the value; r)\n"
+
+
+def test_check_all_returns_the_claims_and_refuses_a_claim_instead_of_a_function():
+    held = claims.check_all(lambda: claims.bounded([2.0], above=1.0, statement="s", reason="r"))
+    assert [claim.holds for claim in held] == [True]
+    made = claims.bounded([2.0], above=1.0, statement="s", reason="r")
+    with pytest.raises(TypeError, match="every argument must be a function"):
+        claims.check_all(made)
