@@ -77,8 +77,17 @@ check-budgets: $(STAMP)
 check-batch: $(STAMP)
 	$(call full_budget,09_batch_size_and_learning_rate,LRLAB_BATCH_DATA,$(BATCH_DATA),check-batch,BATCH_DATA)
 
+## the unit tests on one Keras backend: make unit BACKEND=torch (or jax; default tensorflow);
+## torch is installed from pyproject's torch extra when missing
+BACKEND ?= tensorflow
+INSTALL_TORCH := $(BIN)/python -c 'import torch' 2>/dev/null || \
+                 $(BIN)/python -m pip install --quiet -e ".[cpu,test,lab,torch]"
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	@case "$(BACKEND)" in tensorflow|jax|torch) ;; *) \
+	    echo "BACKEND must be tensorflow, jax or torch, got '$(BACKEND)'" >&2; exit 2;; esac
+	$(if $(filter torch,$(BACKEND)),$(INSTALL_TORCH))
+	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m pytest tests
+
 
 notebooks: $(STAMP) data
 	$(SHOOTOUT_CHECK) $(BIN)/python -m pytest notebooks $(NBVAL_OPTS)

@@ -27,13 +27,22 @@ One module per idea, in the order the lessons meet them:
 
 Importing ``lrlab`` sets ``TF_CPP_MIN_LOG_LEVEL=2`` and ``TF_ENABLE_ONEDNN_OPTS=0``
 unless they are already set, so that TensorFlow, imported afterwards, starts
-quietly and computes the same numbers on every run. Nothing else is imported
-here: ``lrlab.scratch`` works without TensorFlow.
+quietly and computes the same numbers on every run. It also turns on JAX's 64-bit
+mode (``JAX_ENABLE_X64=1`` unless set; ``jax.config.update("jax_enable_x64", True)`` if
+JAX is already imported): this is the one place lrlab does it. Without it JAX stores every
+float64 array as float32, and a schedule given float64 arguments (as the parity tests and
+lessons 02-04 give) could not compute in float64 on the JAX backend. Models are not
+affected: Keras builds their weights in ``keras.config.floatx()`` (float32) either way.
+Nothing else is imported here: ``lrlab.scratch`` works without TensorFlow.
 """
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+if "jax" in sys.modules and os.environ["JAX_ENABLE_X64"] not in ("0", "false", "False"):
+    sys.modules["jax"].config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"

@@ -12,8 +12,8 @@
   Model of Large-Batch Training" (https://arxiv.org/abs/1812.06162), Appendix A: the unbiased
   estimates of ``|G|^2`` and ``tr(Sigma)`` from the mean squared norms of gradients of batches
   of two sizes, and the simple noise scale ``B_simple = tr(Sigma) / |G|^2``.
-- ``batch_gradients``: the gradients of a Keras model's loss on random batches (TensorFlow
-  backend, ``tf.GradientTape``), one flat float64 vector per batch.
+- ``batch_gradients``: the gradients of a Keras model's loss on random batches (any Keras
+  backend: ``loss_gradient``), one flat float64 vector per batch.
 - ``critical_batch``: the paper's trade-off ``(S / S_min - 1)(E / E_min - 1) = 1`` fitted to
   measured steps to a target, ``S(B) = S_min + E_min / B``; ``B_crit = E_min / S_min``.
 - ``accuracy``: a model's accuracy, called eagerly; ``AccuracyEvery``: a callback that
@@ -40,6 +40,7 @@ __all__ = [
     "NoiseScale",
     "accuracy",
     "batch_gradients",
+    "loss_gradient",
     "batch_increase_phases",
     "count_updates",
     "critical_batch",
@@ -168,10 +169,8 @@ def batch_gradients(model, images, labels, batch_size, n_batches, seed=0, loss=N
     ``noise_scale_from_norms`` assumes (without replacement, a batch that is a large part of
     the set has less variance than ``tr(Sigma) / B``). ``loss`` defaults to sparse
     cross-entropy on logits (the lessons' ConvNet). The model runs with ``training=False``
-    and its weights are not changed. TensorFlow backend (``tf.GradientTape``).
+    and its weights are not changed. Any Keras backend (``loss_gradient``).
     """
-    import tensorflow as tf
-
     if not isinstance(model, keras.Model):
         raise _validate.ArgumentTypeError(f"model must be a keras.Model, got {model!r}")
     images, labels = np.asarray(images), np.asarray(labels)
@@ -188,11 +187,48 @@ def batch_gradients(model, images, labels, batch_size, n_batches, seed=0, loss=N
     rows = []
     for _ in range(n_batches):
         chosen = rng.integers(0, len(images), size=batch_size)
-        with tf.GradientTape() as tape:
-            value = loss(labels[chosen], model(images[chosen], training=False))
-        grads = tape.gradient(value, variables)
+        grads = loss_gradient(model, loss, images[chosen], labels[chosen], variables)
         rows.append(np.concatenate([np.asarray(g, dtype=np.float64).ravel() for g in grads]))
     return np.stack(rows)
+
+
+def loss_gradient(model, loss, x, y, variables=None):
+    """The gradient of ``loss(y, model(x, training=False))`` with respect to ``variables``
+    (default: the model's trainable variables), as a list of NumPy arrays, on whichever Keras
+    backend runs: ``tf.GradientTape`` on TensorFlow, ``jax.grad`` of the model's
+    ``stateless_call`` on JAX, ``torch.autograd.grad`` on PyTorch. The weights are not
+    changed."""
+    variables = list(model.trainable_variables if variables is None else variables)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = loss(y, model(x, training=False))
+        grads = tape.gradient(value, variables)
+    elif backend == "jax":
+        import jax
+
+        trainable = list(model.trainable_variables)
+        if [id(v) for v in variables] != [id(v) for v in trainable]:
+            raise ValueError("on JAX, variables must be the model's trainable variables")
+        non_trainable = [v.value for v in model.non_trainable_variables]
+
+        def value_of(trainable_values):
+            outputs, _ = model.stateless_call(
+                trainable_values, non_trainable, x, training=False
+            )
+            return loss(y, outputs)
+
+        grads = jax.grad(value_of)([v.value for v in trainable])
+    elif backend == "torch":
+        import torch
+
+        value = loss(y, model(x, training=False))
+        grads = torch.autograd.grad(value, [v.value for v in variables])
+    else:
+        raise ValueError(f"the Keras backend must be tensorflow, jax or torch, got {backend!r}")
+    return [np.asarray(keras.ops.convert_to_numpy(g)) for g in grads]
 
 
 # --------------------------------------------------------------------------- steps to target
@@ -243,7 +279,8 @@ def accuracy(model, images, labels, batch_size=1024):
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     correct = 0
     for start in range(0, len(images), batch_size):
-        logits = np.asarray(model(images[start:start + batch_size], training=False))
+        logits = np.asarray(keras.ops.convert_to_numpy(
+            model(images[start:start + batch_size], training=False)))
         correct += int(np.sum(np.argmax(logits, axis=1) == labels[start:start + batch_size]))
     return correct / len(images)
 

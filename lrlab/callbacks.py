@@ -153,6 +153,14 @@ class OneCycleMomentum(keras.callbacks.Callback):
                 "OneCycleMomentum cycles SGD's momentum or the beta_1 of the Adam family; "
                 f"{type(optimizer).__name__} has neither"
             )
+        if keras.backend.backend() == "jax":
+            raise RuntimeError(
+                "OneCycleMomentum runs on the TensorFlow and PyTorch backends, not yet on JAX "
+                "(KERAS_BACKEND=jax): Keras's JAX step takes the optimizer's state as explicit "
+                "arguments, and the coefficient this callback changes between batches is not "
+                "part of that state. Run with KERAS_BACKEND=tensorflow or torch, or train with "
+                "a fixed momentum on JAX"
+            )
         steps = keras.ops.arange(self.schedule.total_steps)
         momenta = self.schedule.momentum(steps, self.base_momentum, self.max_momentum)
         self._momenta = keras.ops.convert_to_numpy(keras.ops.cast(momenta, "float32"))

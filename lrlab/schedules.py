@@ -45,7 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from lrlab import _validate
+from lrlab import _ops, _validate
 
 __all__ = [
     "CyclicalLearningRate",
@@ -146,7 +146,7 @@ def _step(step, dtype):
     ValueError naming it; a tensor is clamped at 0, as Keras optimizers' ``iterations``
     never go below 0 (a negative tensor step gives the rate of step 0).
     """
-    return ops.maximum(ops.cast(_check_step(step), dtype), 0)
+    return _ops.maximum(ops.cast(_check_step(step), dtype), 0)
 
 
 def _check_step(step):
@@ -319,13 +319,13 @@ class CyclicalLearningRate(_Schedule):
             maximal_learning_rate = _tensor(self.maximal_learning_rate, dtype)
             step_size = _tensor(self.step_size, dtype)
             step = _step(step, dtype)
-            cycle = ops.floor(1 + step / (2 * step_size))
+            cycle = _ops.floor(1 + step / (2 * step_size))
             x = ops.abs(step / step_size - 2 * cycle + 1)
             mode_step = cycle if self.scale_mode == "cycle" else step
             height = _tensor(self.scale_fn(mode_step), dtype)
             return (
                 initial_learning_rate
-                + (maximal_learning_rate - initial_learning_rate) * ops.maximum(1 - x, 0) * height
+                + (maximal_learning_rate - initial_learning_rate) * _ops.maximum(1 - x, 0) * height
             )
 
     def get_config(self):
@@ -523,14 +523,14 @@ class LinearCosineDecay(_Schedule):
             num_periods = _tensor(self.num_periods, dtype)
             alpha = _tensor(self.alpha, dtype)
             beta = _tensor(self.beta, dtype)
-            step = ops.maximum(ops.convert_to_tensor(_check_step(step)), 0)
-            clipped_step = ops.minimum(ops.cast(step, dtype), decay_steps)
+            step = _ops.maximum(ops.convert_to_tensor(_check_step(step)), 0)
+            clipped_step = _ops.minimum(ops.cast(step, dtype), decay_steps)
             linear_decayed = self._perturb(
                 (decay_steps - clipped_step) / decay_steps, step, clipped_step
             )
             completed_fraction = clipped_step / decay_steps
             fraction = 2.0 * num_periods * completed_fraction
-            cosine_decayed = 0.5 * (1.0 + ops.cos(_tensor(math.pi, dtype) * fraction))
+            cosine_decayed = 0.5 * (1.0 + _ops.cos(_tensor(math.pi, dtype) * fraction))
             return initial_learning_rate * ((alpha + linear_decayed) * cosine_decayed + beta)
 
     def _perturb(self, linear_decayed, step, clipped_step):
@@ -559,6 +559,10 @@ def _mix32(x):
     for multiplier, shift in zip(_HASH_MULTIPLIERS, (16, 15), strict=True):
         x = ops.bitwise_xor(x, ops.right_shift(x, _tensor(shift, "uint32")))
         x = ops.multiply(x, _tensor(multiplier, "uint32"))
+        if keras.backend.standardize_dtype(x.dtype) != "uint32":
+            # PyTorch's backend widens a uint32 product instead of wrapping: keep its low
+            # 32 bits, which is the wrapped product the other backends compute.
+            x = ops.cast(ops.bitwise_and(x, _tensor(0xFFFFFFFF, x.dtype)), "uint32")
     return ops.bitwise_xor(x, ops.right_shift(x, _tensor(16, "uint32")))
 
 
@@ -576,7 +580,7 @@ def _standard_normal(seed, step, dtype):
     scale = 2.0**-24
     uniform_1 = (ops.cast(ops.right_shift(bits_1, _tensor(8, "uint32")), dtype) + 1.0) * scale
     uniform_2 = ops.cast(ops.right_shift(bits_2, _tensor(8, "uint32")), dtype) * scale
-    return ops.sqrt(-2.0 * ops.log(uniform_1)) * ops.cos(2.0 * math.pi * uniform_2)
+    return _ops.sqrt(-2.0 * _ops.log(uniform_1)) * _ops.cos(2.0 * math.pi * uniform_2)
 
 
 @_register
@@ -654,14 +658,14 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
 
     def __call__(self, step):
         rate = super().__call__(step)
-        return rate if self.allow_negative else ops.maximum(rate, 0)
+        return rate if self.allow_negative else _ops.maximum(rate, 0)
 
     def _perturb(self, linear_decayed, step, clipped_step):
         dtype = linear_decayed.dtype
         variance = _tensor(self.initial_variance, dtype) / ops.power(
             1.0 + clipped_step, _tensor(self.variance_decay, dtype)
         )
-        return linear_decayed + _standard_normal(self.seed, step, dtype) * ops.sqrt(variance)
+        return linear_decayed + _standard_normal(self.seed, step, dtype) * _ops.sqrt(variance)
 
     _CONFIG = (
         *LinearCosineDecay._CONFIG,
@@ -714,7 +718,7 @@ class StepDecay(_Schedule):
     def __call__(self, step):
         with keras.name_scope(self.name):
             dtype = _compute_dtype(self.initial_learning_rate)
-            drops = ops.floor((1 + _step(step, dtype)) / _tensor(self.decay_steps, dtype))
+            drops = _ops.floor((1 + _step(step, dtype)) / _tensor(self.decay_steps, dtype))
             return _tensor(self.initial_learning_rate, dtype) * ops.power(
                 _tensor(self.decay_rate, dtype), drops
             )
@@ -824,9 +828,9 @@ class RampSustainDecay(_Schedule):
             )
             plateau_end = ramp_steps + sustain_steps
             # ramp_steps = 0 never selects the ramp; max(., 1) only keeps the unused branch finite.
-            ramp = (maximum - start) / ops.maximum(ramp_steps, 1) * step + start
-            drops = ops.floor((step - plateau_end) / decay_every)
-            decayed = (maximum - minimum) * ops.power(decay_rate, ops.maximum(drops, 0)) + minimum
+            ramp = (maximum - start) / _ops.maximum(ramp_steps, 1) * step + start
+            drops = _ops.floor((step - plateau_end) / decay_every)
+            decayed = (maximum - minimum) * ops.power(decay_rate, _ops.maximum(drops, 0)) + minimum
             plateau_or_decay = ops.where(step < plateau_end, maximum, decayed)
             return ops.where(step < ramp_steps, ramp, plateau_or_decay)
 
@@ -980,7 +984,7 @@ class OneCycle(_Schedule):
 
     def _annealed(self, step, phase_values, dtype):
         """The value at ``step`` when phase i goes from ``phase_values[i][0]`` to ``[i][1]``."""
-        step = ops.minimum(_step(step, dtype), self.total_steps - 1)
+        step = _ops.minimum(_step(step, dtype), self.total_steps - 1)
         ends = self._phase_ends()
         starts = [0.0, *ends[:-1]]
         value = None
@@ -989,7 +993,7 @@ class OneCycle(_Schedule):
             pct = (step - _tensor(start, dtype)) / _tensor(end - start, dtype)
             if self.anneal_strategy == "cos":
                 phase_value = end_value + (start_value - end_value) / 2.0 * (
-                    ops.cos(math.pi * pct) + 1
+                    _ops.cos(math.pi * pct) + 1
                 )
             else:
                 phase_value = (end_value - start_value) * pct + start_value
@@ -1099,14 +1103,14 @@ class WarmupStableDecay(_Schedule):
                 step, rates, others
             )
             # warmup_steps = 0 never selects the warm-up; max(., 1) keeps that branch finite.
-            warmup = initial + (peak - initial) * step / ops.maximum(warmup_steps, 1)
+            warmup = initial + (peak - initial) * step / _ops.maximum(warmup_steps, 1)
             t = ops.clip((step - warmup_steps - stable_steps) / decay_steps, 0, 1)
             if self.decay_shape == "linear":
                 shape = 1 - t
             elif self.decay_shape == "cosine":
-                shape = 0.5 * (1 + ops.cos(math.pi * t))
+                shape = 0.5 * (1 + _ops.cos(math.pi * t))
             else:
-                shape = 1 - ops.sqrt(t)
+                shape = 1 - _ops.sqrt(t)
             return ops.where(step < warmup_steps, warmup, final + (peak - final) * shape)
 
     _CONFIG = (
@@ -1176,7 +1180,7 @@ class InverseSqrtDecay(_Schedule):
             rates = ("peak_learning_rate", "initial_learning_rate")
             step, peak, initial, warmup_steps = self._tensors(step, rates, ("warmup_steps",))
             warmup = initial + (peak - initial) * step / warmup_steps
-            decay = peak * ops.sqrt(warmup_steps / ops.maximum(step, warmup_steps))
+            decay = peak * _ops.sqrt(warmup_steps / _ops.maximum(step, warmup_steps))
             return ops.where(step < warmup_steps, warmup, decay)
 
     _CONFIG = ("peak_learning_rate", "warmup_steps", "initial_learning_rate", "name")
@@ -1221,7 +1225,7 @@ class LinearRamp(_Schedule):
         with keras.name_scope(self.name):
             rates = ("initial_learning_rate", "final_learning_rate")
             step, initial, final, ramp_steps = self._tensors(step, rates, ("ramp_steps",))
-            completed = ops.minimum(step, ramp_steps) / ramp_steps
+            completed = _ops.minimum(step, ramp_steps) / ramp_steps
             return initial + (final - initial) * completed
 
     _CONFIG = (
@@ -1293,10 +1297,10 @@ class ChainedSchedule(_Schedule):
 
     def __call__(self, step):
         with keras.name_scope(self.name):
-            step = ops.maximum(ops.convert_to_tensor(_check_step(step)), 0)
+            step = _ops.maximum(ops.convert_to_tensor(_check_step(step)), 0)
             starts = [0, *self.boundaries]
             values = [
-                schedule(ops.maximum(step - start, 0))
+                schedule(_ops.maximum(step - start, 0))
                 for schedule, start in zip(self.schedules, starts, strict=True)
             ]
             dtype = ops.convert_to_tensor(values[0]).dtype

@@ -298,9 +298,14 @@ def test_each_recorded_loss_is_that_batch_loss_at_the_weights_of_that_step():
     result = find_lr(model, ordered_dataset(), 1e-4, 1.0, 20, callbacks=[recorder])
     assert result.stop_reason == "completed" and result.batch_losses.size == 20
     # Equal to the last bit: after the reset the tracker holds n L / n, exact for n = 32 and 8.
-    np.testing.assert_array_equal(
-        result.batch_losses, batch_losses_from_scratch(model, recorder.before)
-    )
+    # On JAX the loss comes out of one XLA-compiled step whose reduction rounds differently
+    # from the eager recomputation (measured: at most 1 float32 spacing, 2.4e-7 on 1.4): there
+    # it is within 1e-6 of it.
+    expected = batch_losses_from_scratch(model, recorder.before)
+    if keras.backend.backend() == "jax":
+        np.testing.assert_allclose(result.batch_losses, expected, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(result.batch_losses, expected)
     np.testing.assert_array_equal(result.losses, result.batch_losses)  # one batch per step
     # batch k trained at the k-th rate of the ramp (kept in float32 by Keras)
     np.testing.assert_array_equal(
@@ -385,15 +390,39 @@ def test_run_that_raises_restores_bit_for_bit():
     assert_bit_for_bit(before, state_of(model))
 
 
+def check_finite(logits):
+    """``logits``, after an error naming them inside the train step if one is not finite:
+    tf.debugging.check_numerics on TensorFlow (InvalidArgumentError), a host callback that
+    raises on JAX (the compiled step fails with a JaxRuntimeError), a Python check on
+    PyTorch (whose step runs eagerly: RuntimeError)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return tf.debugging.check_numerics(logits, "logits")
+    if backend == "jax":
+        import jax
+
+        def check(values):
+            if not np.all(np.isfinite(values)):
+                raise RuntimeError("logits are not finite")
+
+        jax.debug.callback(check, logits)
+        return logits
+    if not bool(keras.ops.all(keras.ops.isfinite(logits))):
+        raise RuntimeError("logits are not finite")
+    return logits
+
+
 def test_run_stopped_by_a_layer_that_raises_restores_bit_for_bit():
-    # check_numerics raises inside the train step once the growing rate makes the logits inf
+    # the check raises inside the train step once the growing rate makes the logits inf
     model = trained_model()
-    check = keras.layers.Lambda(lambda logits: tf.debugging.check_numerics(logits, "logits"))
-    checked = keras.Sequential([model, check])
+    checked = keras.Sequential([keras.Input((5,)), model, keras.layers.Lambda(check_finite)])
     checked.compile(optimizer=model.optimizer, loss=model.loss)
     before = state_of(checked)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="logits"):
+    with pytest.raises(Exception, match="logits") as raised:
         find_lr(checked, ordered_dataset(), 1e-2, 1e30, 40, stop_factor=None)
+    expected = {"tensorflow": "InvalidArgumentError", "jax": "JaxRuntimeError",
+                "torch": "RuntimeError"}[keras.backend.backend()]
+    assert type(raised.value).__name__ == expected
     assert_bit_for_bit(before, state_of(checked))
 
 
@@ -443,8 +472,16 @@ def test_uncompiled_unbuilt_and_multi_step_models_are_refused():
     with pytest.raises(ValueError, match="compile"):
         find_lr(keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)]), ordered_dataset())
     unbuilt = classifier(keras.optimizers.SGD(0.1), with_input=False)
-    with pytest.raises(ValueError, match="built model"):
+    if keras.backend.backend() != "tensorflow":
+        # Keras's JAX and PyTorch trainers build the model from the first batch before any
+        # callback runs, so LRFinder keeps built weights: nothing to refuse.
         unbuilt.fit(ordered_dataset(), epochs=1, shuffle=False, verbose=0, callbacks=[LRFinder()])
+        assert unbuilt.built
+    else:
+        with pytest.raises(ValueError, match="built model"):
+            unbuilt.fit(
+                ordered_dataset(), epochs=1, shuffle=False, verbose=0, callbacks=[LRFinder()]
+            )
     model = classifier(keras.optimizers.SGD(0.1))
     model.compile(optimizer=model.optimizer, loss=model.loss, steps_per_execution=2)
     with pytest.raises(ValueError, match="steps_per_execution"):

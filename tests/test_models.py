@@ -74,10 +74,18 @@ def test_compiled_loss_is_softmax_cross_entropy_of_the_logits():
     evaluated = model.evaluate(images, labels, batch_size=16, verbose=0, return_dict=True)
     np.testing.assert_allclose(evaluated["loss"], expected.mean(), rtol=1e-5)
 
-    # The course's from_logits=False reads the logits as probabilities: it clips them to
-    # [1e-7, 1 - 1e-7] and renormalises, which is not the cross-entropy of the model.
-    clipped = np.clip(logits, 1e-7, 1 - 1e-7)
-    as_probabilities = -np.log(clipped[np.arange(16), labels] / clipped.sum(axis=1))
+    # The course's from_logits=False reads the logits as probabilities, which is not the
+    # cross-entropy of the model. On TensorFlow Keras clips them to [1e-7, 1 - 1e-7], then
+    # renormalises; on JAX and PyTorch it divides by their sum first, then clips
+    # (keras/src/backend/*/nn.py, sparse_categorical_crossentropy): a backend fact lesson 07
+    # depends on.
+    rows = np.arange(16)
+    if keras.backend.backend() == "tensorflow":
+        clipped = np.clip(logits, 1e-7, 1 - 1e-7)
+        as_probabilities = -np.log(clipped[rows, labels] / clipped.sum(axis=1))
+    else:
+        normalised = logits / logits.sum(axis=1, keepdims=True)
+        as_probabilities = -np.log(np.clip(normalised, 1e-7, 1 - 1e-7)[rows, labels])
     wrong_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
     wrong_value = float(wrong_loss(labels, logits))
     np.testing.assert_allclose(wrong_value, as_probabilities.mean(), rtol=1e-4)

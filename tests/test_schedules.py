@@ -47,6 +47,35 @@ TORCH = load_reference("torch_schedulers")
 TORCH_CASES = {case["name"]: case for case in TORCH["cases"]}
 F64 = np.float64
 KERAS = keras.optimizers.schedules
+BACKEND = keras.backend.backend()
+ON_TENSORFLOW = BACKEND == "tensorflow"
+
+# Tolerances on the other backends (the ones above are TensorFlow's, where the float32
+# references were made):
+# - float32 against a reference TensorFlow computed in float32 (tensorflow-addons,
+#   tf.compat.v1): JAX's and PyTorch's kernels round the same formula's intermediates
+#   differently, and the cyclical formulas subtract numbers of the size of step / step_size
+#   (|step / step_size - 2 cycle + 1|), so one rounding there moves a rate near the bottom of
+#   a cycle by a few 1e-6 of itself (measured at most 2.4e-6 on JAX): 1e-5, still 100 times
+#   tighter than a one-step offset or a wrong formula (above 1e-3 on these cases);
+# - Keras's own schedules (ExponentialDecay, CosineDecay, ...) compute in float32 on JAX and
+#   PyTorch even from float64 arguments (Keras's type promotion maps float64 to float32 there;
+#   lrlab's schedules avoid it, lrlab/_ops.py): against a float64 reference they get the
+#   float32 tolerance, 1e-5 (measured at most 6.5e-6).
+FLOAT32_RTOL = 1e-6 if ON_TENSORFLOW else 1e-5
+KERAS_FLOAT64_RTOL = 1e-12 if ON_TENSORFLOW else 1e-5
+
+
+def tensor(value, dtype=None):
+    """A scalar tensor of the backend under test (what Keras passes a schedule)."""
+    return keras.ops.convert_to_tensor(value, dtype=dtype)
+
+
+def uses_keras_schedules(schedule) -> bool:
+    """Whether ``schedule`` is, or chains, one of Keras's own schedules."""
+    if isinstance(schedule, ChainedSchedule):
+        return any(uses_keras_schedules(part) for part in schedule.schedules)
+    return not type(schedule).__module__.startswith("lrlab")
 
 
 # The custom scale functions of tools/reference_tfa.py, registered so that they serialize.
@@ -69,8 +98,20 @@ SCALE_FUNCTIONS = {f.__name__: f for f in (harmonic_per_cycle, slow_decay_per_it
 
 
 def curve(schedule, steps):
-    """The schedule at steps 0 .. steps-1, one vectorised call, as float64."""
+    """The schedule at steps 0 .. steps-1, one vectorised call, as float64.
+
+    Keras's own schedules cannot take an array of steps on PyTorch (their in-place update of
+    a scalar fails: "output with shape [] doesn't match the broadcast shape"), so there they
+    are called step by step.
+    """
+    if BACKEND == "torch" and uses_keras_schedules(schedule):
+        return stepwise(schedule, steps)
     return np.asarray(keras.ops.convert_to_numpy(schedule(np.arange(steps))), dtype=np.float64)
+
+
+def numpy_of(tensor):
+    """A tensor of any backend (or a keras.Variable) as a NumPy array."""
+    return np.asarray(keras.ops.convert_to_numpy(tensor))
 
 
 def stepwise(schedule, steps):
@@ -135,8 +176,8 @@ def test_cyclical_family_equals_tensorflow_addons(case, dtype):
         "ExponentialCyclicalLearningRate": ExponentialCyclicalLearningRate,
     }[case["class"]](**arguments)
     steps = len(case["steps"])
-    assert schedule(0).dtype == dtype
-    rtol = 1e-12 if dtype == "float64" else 1e-6
+    assert keras.backend.standardize_dtype(schedule(0).dtype) == dtype
+    rtol = 1e-12 if dtype == "float64" else FLOAT32_RTOL
     assert_relative(stepwise(schedule, steps), case[dtype], rtol)
     assert_relative(curve(schedule, steps), case[dtype], rtol)
 
@@ -152,7 +193,8 @@ def test_torch_reference_records_its_version():
 def test_schedules_equal_pytorch(case):
     schedule = schedule_of_case(case)
     expected = case["learning_rates"]
-    assert_relative(curve(schedule, len(expected)), expected, 1e-12)
+    rtol = KERAS_FLOAT64_RTOL if uses_keras_schedules(schedule) else 1e-12
+    assert_relative(curve(schedule, len(expected)), expected, rtol)
     if "momenta" in case:
         base = F64(case["arguments"].get("base_momentum", 0.85))
         top = F64(case["arguments"].get("max_momentum", 0.95))
@@ -168,7 +210,7 @@ def test_torch_lambda_schedulers_of_0_95_are_exponential_decay(name):
     assert case["optimizer_learning_rate"] == 0.1
     expected = case["learning_rates"]
     schedule = KERAS.ExponentialDecay(F64(0.1), 1, F64(0.95))
-    assert_relative(curve(schedule, len(expected)), expected, 1e-12)
+    assert_relative(curve(schedule, len(expected)), expected, KERAS_FLOAT64_RTOL)
 
 
 def test_one_cycle_holds_its_final_rate_after_total_steps():
@@ -178,6 +220,19 @@ def test_one_cycle_holds_its_final_rate_after_total_steps():
 
 
 # --- linear-cosine decay against tf.compat.v1 -------------------------------------------------
+
+
+def assert_same_float32(got, reference, initial_rate=0.1):
+    """Bit for bit on TensorFlow (the same float32 operations as tf.compat.v1); on JAX and
+    PyTorch, whose cos kernels round differently, within FLOAT32_RTOL or 1e-6 of the initial
+    rate: near a zero of the cosine the rate is tiny (beta times the initial rate), and one
+    float32 rounding of the cosine's argument (up to 2 pi num_periods = 25, spacing 1.9e-6)
+    moves it by up to half the initial rate times that, about 1e-6 of it."""
+    if ON_TENSORFLOW:
+        np.testing.assert_array_equal(got, reference)
+    else:
+        np.testing.assert_allclose(got, reference, rtol=FLOAT32_RTOL, atol=1e-6 * initial_rate)
+
 
 LINEAR_COSINE_SETTINGS = [
     {"num_periods": 0.5},
@@ -193,8 +248,8 @@ def test_linear_cosine_decay_is_tf_compat_v1_exactly(setting):
     reference = tf.compat.v1.train.linear_cosine_decay
     vectorised_reference = reference(0.1, tf.range(steps), 100, **setting)().numpy()
     stepwise_reference = [reference(0.1, step, 100, **setting)().numpy() for step in range(steps)]
-    np.testing.assert_array_equal(schedule(np.arange(steps)).numpy(), vectorised_reference)
-    np.testing.assert_array_equal(stepwise(schedule, steps), np.array(stepwise_reference))
+    assert_same_float32(numpy_of(schedule(np.arange(steps))), vectorised_reference)
+    assert_same_float32(stepwise(schedule, steps), np.array(stepwise_reference))
 
 
 @pytest.mark.parametrize("setting", LINEAR_COSINE_SETTINGS, ids=str)
@@ -203,7 +258,7 @@ def test_noisy_linear_cosine_decay_without_noise_is_tf_compat_v1_exactly(setting
     reference = tf.compat.v1.train.noisy_linear_cosine_decay(
         0.1, tf.range(130), 100, initial_variance=0.0, **setting
     )().numpy()
-    np.testing.assert_array_equal(schedule(np.arange(130)).numpy(), reference)
+    assert_same_float32(numpy_of(schedule(np.arange(130))), reference)
 
 
 def standardised_noise(rates, steps, decay_steps, initial_variance, variance_decay):
@@ -222,7 +277,7 @@ def test_noise_has_tf_noise_law(source):
     # standardised noise of 5000 steps is N(0, 1): bounds are 4 standard errors.
     steps = np.arange(5000)
     if source == "lrlab":
-        rates = NoisyLinearCosineDecay(F64(0.1), 10_000, seed=7)(steps).numpy()
+        rates = numpy_of(NoisyLinearCosineDecay(F64(0.1), 10_000, seed=7)(steps))
     else:
         tf.random.set_seed(1234)
         rates = tf.compat.v1.train.noisy_linear_cosine_decay(0.1, tf.range(5000), 10_000)()
@@ -253,7 +308,7 @@ def test_step_decay_values():
     schedule = StepDecay(F64(0.1), F64(0.5), 10)
     steps = [0, 8, 9, 18, 19, 29]
     expected = [0.1, 0.1, 0.05, 0.05, 0.025, 0.0125]
-    assert_relative(schedule(np.array(steps)).numpy(), expected, 1e-12)
+    assert_relative(numpy_of(schedule(np.array(steps))), expected, 1e-12)
 
 
 def test_ramp_sustain_decay_epoch_values():
@@ -346,7 +401,7 @@ def test_warmup_stable_decay_values(decay_shape, shape_at_t_0_2):
     )
     steps = [0, 5, 10, 29, 30, 32, 40, 100]
     expected = [0.0, 0.05, 0.1, 0.1, 0.1, 0.001 + 0.099 * shape_at_t_0_2, 0.001, 0.001]
-    assert_relative(schedule(np.array(steps)).numpy(), expected, 1e-12)
+    assert_relative(numpy_of(schedule(np.array(steps))), expected, 1e-12)
 
 
 def test_inverse_sqrt_decay_values():
@@ -354,7 +409,7 @@ def test_inverse_sqrt_decay_values():
     # 0.001 + 0.009 / 2; from step 10 on, 0.01 * sqrt(10 / step): 0.005 at 40, 0.001 at 1000.
     schedule = InverseSqrtDecay(F64(0.01), 10, initial_learning_rate=F64(0.001))
     steps = [0, 5, 10, 40, 1000]
-    assert_relative(schedule(np.array(steps)).numpy(), [0.001, 0.0055, 0.01, 0.005, 0.001], 1e-12)
+    assert_relative(numpy_of(schedule(np.array(steps))), [0.001, 0.0055, 0.01, 0.005, 0.001], 1e-12)
 
 
 def test_inverse_sqrt_decay_is_the_transformer_schedule():
@@ -364,12 +419,12 @@ def test_inverse_sqrt_decay_is_the_transformer_schedule():
     schedule = InverseSqrtDecay(F64((d_model * warmup) ** -0.5), warmup)
     steps = [1, 100, 3999, 4000, 4001, 100_000]
     paper = [d_model**-0.5 * min(step**-0.5, step * warmup**-1.5) for step in steps]
-    assert_relative(schedule(np.array(steps)).numpy(), paper, 1e-12)
+    assert_relative(numpy_of(schedule(np.array(steps))), paper, 1e-12)
 
 
 def test_linear_ramp_values():
     schedule = LinearRamp(F64(0.0), F64(0.1), 10)
-    assert_relative(schedule(np.array([0, 5, 10, 20])).numpy(), [0.0, 0.05, 0.1, 0.1], 1e-12)
+    assert_relative(numpy_of(schedule(np.array([0, 5, 10, 20]))), [0.0, 0.05, 0.1, 0.1], 1e-12)
 
 
 def test_chained_schedule_counts_steps_from_each_boundary():
@@ -380,7 +435,7 @@ def test_chained_schedule_counts_steps_from_each_boundary():
     )
     steps = [0, 5, 9, 10, 13, 14, 19]
     expected = [0.0, 0.05, 0.09, 0.1, 0.1, 0.05, 0.025]
-    assert_relative(schedule(np.array(steps)).numpy(), expected, 1e-12)
+    assert_relative(numpy_of(schedule(np.array(steps))), expected, 1e-12)
 
 
 # --- every schedule: vectorised, config, fit, save and load -----------------------------------
@@ -426,7 +481,7 @@ def test_fit_then_save_and_load_keeps_the_schedule(name, tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert loaded.optimizer.get_config()["learning_rate"]["class_name"] == type(schedule).__name__
-    assert int(loaded.optimizer.iterations.numpy()) == 4
+    assert int(numpy_of(loaded.optimizer.iterations)) == 4
     for step in (0, 3, 7, 12, 27, 45):
         loaded.optimizer.iterations.assign(step)
         assert float(loaded.optimizer.learning_rate) == float(schedule(step))
@@ -599,6 +654,23 @@ class MomentumRecorder(keras.callbacks.Callback):
         self.rates.append(float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
 
 
+def test_one_cycle_momentum_on_jax_is_refused_before_the_first_batch_with_what_to_do(
+    monkeypatch,
+):
+    # Input: fit with OneCycleMomentum under KERAS_BACKEND=jax (on another backend, the
+    # callback is made to see "jax": it asks keras.backend.backend()). Expected: a
+    # RuntimeError that names the backend and the ones that work, before any step.
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    schedule = OneCycle(0.1, 10)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(schedule, momentum=0.9), "mse")
+    with pytest.raises(RuntimeError, match=r"not yet on JAX.*KERAS_BACKEND=tensorflow or torch"):
+        model.fit(
+            np.ones((4, 3)), np.ones((4, 1)), verbose=0, callbacks=[OneCycleMomentum(schedule)]
+        )
+    assert int(numpy_of(model.optimizer.iterations)) == 0
+
+
 def fit_one_cycle(case, optimizer_class, attribute, fits=1, **optimizer_options):
     """Train ``total_steps`` batches of one example, in ``fits`` calls of ``model.fit``."""
     arguments = case["arguments"]
@@ -716,10 +788,10 @@ def save_and_load(schedule, path):
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: OneCycle(tf.constant(0.1), 10),
-        lambda: StepDecay(tf.constant(0.1), tf.constant(0.5), tf.constant(10)),
-        lambda: TriangularCyclicalLearningRate(tf.constant(1e-3), np.float32(1e-2), np.int64(5)),
-        lambda: LinearRamp(np.array(0.0), tf.constant(0.1, "float64"), 4),
+        lambda: OneCycle(tensor(0.1), 10),
+        lambda: StepDecay(tensor(0.1), tensor(0.5), tensor(10)),
+        lambda: TriangularCyclicalLearningRate(tensor(1e-3), np.float32(1e-2), np.int64(5)),
+        lambda: LinearRamp(np.array(0.0), tensor(0.1, "float64"), 4),
     ],
     ids=["one_cycle_tensor", "step_decay_tensors", "cyclical_tensor_numpy", "ramp_0d_and_f64"],
 )
@@ -737,9 +809,9 @@ def test_tensor_and_numpy_arguments_are_stored_as_plain_numbers(make, tmp_path):
 
 
 def test_a_float64_tensor_argument_keeps_float64():
-    # Input: LinearRamp(0, tf.constant(0.1, float64), 3). Expected: float64 values, as with
+    # Input: LinearRamp(0, tensor(0.1, float64), 3). Expected: float64 values, as with
     # np.float64 (the module docstring's precision rule): step 1 is 0.1 / 3 in float64.
-    schedule = LinearRamp(0.0, tf.constant(0.1, "float64"), 3)
+    schedule = LinearRamp(0.0, tensor(0.1, "float64"), 3)
     value = schedule(1)
     assert keras.backend.standardize_dtype(value.dtype) == "float64"
     assert float(value) == 0.1 / 3
@@ -845,7 +917,7 @@ def test_negative_steps_raise_and_negative_tensor_steps_count_as_step_0(name):
     for step in (-5, np.array([-5, 0])):
         with pytest.raises(ValueError, match=r"step must be >= 0.*-5"):
             schedule(step)
-    assert float(schedule(tf.constant(-5))) == float(schedule(0))
+    assert float(schedule(tensor(-5))) == float(schedule(0))
 
 
 def test_name_none_means_the_class_name_and_bad_names_are_refused_at_construction():
@@ -929,8 +1001,9 @@ def test_torch_equivalent_still_matches_step_lr_given_a_mapping():
         "StepLR", F64(0.1), _types.MappingProxyType({"step_size": 3, "gamma": F64(0.5)})
     )
     steps = np.arange(7)
-    np.testing.assert_allclose(
-        [float(schedule(int(k))) for k in steps], 0.1 * 0.5 ** (steps // 3), rtol=1e-12
+    np.testing.assert_allclose(  # a Keras schedule: float32 on JAX and PyTorch
+        [float(schedule(int(k))) for k in steps], 0.1 * 0.5 ** (steps // 3),
+        rtol=KERAS_FLOAT64_RTOL,
     )
 
 
