@@ -88,7 +88,6 @@ unit: $(STAMP)
 	$(if $(filter torch,$(BACKEND)),$(INSTALL_TORCH))
 	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m pytest tests
 
-
 notebooks: $(STAMP) data
 	$(SHOOTOUT_CHECK) $(BIN)/python -m pytest notebooks $(NBVAL_OPTS)
 

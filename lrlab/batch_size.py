@@ -183,22 +183,20 @@ def batch_gradients(model, images, labels, batch_size, n_batches, seed=0, loss=N
     if loss is None:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     rng = np.random.default_rng([seed, batch_size])
-    variables = model.trainable_variables
     rows = []
     for _ in range(n_batches):
         chosen = rng.integers(0, len(images), size=batch_size)
-        grads = loss_gradient(model, loss, images[chosen], labels[chosen], variables)
+        grads = loss_gradient(model, loss, images[chosen], labels[chosen])
         rows.append(np.concatenate([np.asarray(g, dtype=np.float64).ravel() for g in grads]))
     return np.stack(rows)
 
 
-def loss_gradient(model, loss, x, y, variables=None):
-    """The gradient of ``loss(y, model(x, training=False))`` with respect to ``variables``
-    (default: the model's trainable variables), as a list of NumPy arrays, on whichever Keras
-    backend runs: ``tf.GradientTape`` on TensorFlow, ``jax.grad`` of the model's
-    ``stateless_call`` on JAX, ``torch.autograd.grad`` on PyTorch. The weights are not
-    changed."""
-    variables = list(model.trainable_variables if variables is None else variables)
+def loss_gradient(model, loss, x, y):
+    """The gradient of ``loss(y, model(x, training=False))`` with respect to the model's
+    trainable variables, as a list of NumPy arrays, on whichever Keras backend runs:
+    ``tf.GradientTape`` on TensorFlow, ``jax.grad`` of the model's ``stateless_call`` on JAX,
+    ``torch.autograd.grad`` on PyTorch. The weights are not changed."""
+    variables = list(model.trainable_variables)
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -209,9 +207,6 @@ def loss_gradient(model, loss, x, y, variables=None):
     elif backend == "jax":
         import jax
 
-        trainable = list(model.trainable_variables)
-        if [id(v) for v in variables] != [id(v) for v in trainable]:
-            raise ValueError("on JAX, variables must be the model's trainable variables")
         non_trainable = [v.value for v in model.non_trainable_variables]
 
         def value_of(trainable_values):
@@ -220,7 +215,7 @@ def loss_gradient(model, loss, x, y, variables=None):
             )
             return loss(y, outputs)
 
-        grads = jax.grad(value_of)([v.value for v in trainable])
+        grads = jax.grad(value_of)([v.value for v in variables])
     elif backend == "torch":
         import torch
 
