@@ -82,7 +82,7 @@ check-batch: $(STAMP)
 BACKEND ?= tensorflow
 INSTALL_TORCH := $(BIN)/python -c 'import torch' 2>/dev/null || \
                  $(BIN)/python -m pip install --quiet -e ".[cpu,test,lab,torch]"
-unit: $(STAMP)
+unit: $(STAMP) data
 	@case "$(BACKEND)" in tensorflow|jax|torch) ;; *) \
 	    echo "BACKEND must be tensorflow, jax or torch, got '$(BACKEND)'" >&2; exit 2;; esac
 	$(if $(filter torch,$(BACKEND)),$(INSTALL_TORCH))
