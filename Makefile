@@ -61,9 +61,21 @@ define full_budget
 	    notebooks/$(1).ipynb
 endef
 
+## the Keras backend of make test / unit / notebooks: BACKEND=jax or torch (default tensorflow);
+## torch is installed from pyproject's torch extra when missing (jax is in the test extra)
+BACKEND ?= tensorflow
+INSTALL_TORCH := $(BIN)/python -c 'import torch' 2>/dev/null || \
+                 $(BIN)/python -m pip install --quiet -e ".[cpu,test,lab,torch]"
+define CHECK_BACKEND
+@case "$(BACKEND)" in tensorflow|jax|torch) ;; *) \
+    echo "BACKEND must be tensorflow, jax or torch, got '$(BACKEND)'" >&2; exit 2;; esac
+$(if $(filter torch,$(BACKEND)),$(INSTALL_TORCH))
+endef
+
 ## everything: unit tests, then every notebook executed and checked by nbval
 test: $(STAMP) data
-	$(SHOOTOUT_CHECK) $(BIN)/python -m pytest tests notebooks $(NBVAL_OPTS)
+	$(CHECK_BACKEND)
+	KERAS_BACKEND=$(BACKEND) $(SHOOTOUT_CHECK) $(BIN)/python -m pytest tests notebooks $(NBVAL_OPTS)
 
 ## lesson 08 at its full budget on gtsrb-small, checked by nbval with its claims tested
 check-shootout: $(STAMP)
@@ -77,19 +89,16 @@ check-budgets: $(STAMP)
 check-batch: $(STAMP)
 	$(call full_budget,09_batch_size_and_learning_rate,LRLAB_BATCH_DATA,$(BATCH_DATA),check-batch,BATCH_DATA)
 
-## the unit tests on one Keras backend: make unit BACKEND=torch (or jax; default tensorflow);
-## torch is installed from pyproject's torch extra when missing
-BACKEND ?= tensorflow
-INSTALL_TORCH := $(BIN)/python -c 'import torch' 2>/dev/null || \
-                 $(BIN)/python -m pip install --quiet -e ".[cpu,test,lab,torch]"
+## the unit tests only, on one Keras backend (BACKEND as for make test)
 unit: $(STAMP) data
-	@case "$(BACKEND)" in tensorflow|jax|torch) ;; *) \
-	    echo "BACKEND must be tensorflow, jax or torch, got '$(BACKEND)'" >&2; exit 2;; esac
-	$(if $(filter torch,$(BACKEND)),$(INSTALL_TORCH))
+	$(CHECK_BACKEND)
 	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m pytest tests
 
+## every lesson under nbval, on BACKEND; LESSONS="notebooks/0[1-3]_*.ipynb" for some of them
+LESSONS ?= notebooks
 notebooks: $(STAMP) data
-	$(SHOOTOUT_CHECK) $(BIN)/python -m pytest notebooks $(NBVAL_OPTS)
+	$(CHECK_BACKEND)
+	KERAS_BACKEND=$(BACKEND) $(SHOOTOUT_CHECK) $(BIN)/python -m pytest $(LESSONS) $(NBVAL_OPTS)
 
 ## regenerate every figure in figures/ (the notebooks save them as they run)
 figures: notebooks

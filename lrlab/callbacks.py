@@ -83,6 +83,12 @@ class OneCycleMomentum(keras.callbacks.Callback):
     inner optimizer's momentum is cycled. With ``steps_per_execution > 1`` the momentum
     changes once per execution.
 
+    On JAX, Keras's compiled step is a pure function of the state it is passed, which this
+    variable is not part of; there the step reads the momentum table at the optimizer's
+    iteration count, which is part of it (the same value the callback assigns before each
+    batch elsewhere), and the callback reads ``self.model``, which makes Keras put the
+    step's state back into the variables, before it reads ``optimizer.iterations``.
+
     Example:
 
     ```python
@@ -103,11 +109,32 @@ class OneCycleMomentum(keras.callbacks.Callback):
         Optimizers use it in tensor math, so the traced step reads its current value;
         ``==`` and ``!=`` compare, in plain Python, the value it was created with, because
         ``SGD`` tests ``momentum != 0`` in Python while tracing.
+
+        On JAX the step is a pure function of the state Keras passes it, and this variable is
+        not part of that state (a value assigned between batches would never reach the
+        compiled step). So there, once ``follow`` gave it the momentum table and the
+        optimizer, reading it inside a stateless scope (the optimizer's update in Keras's JAX
+        step) gives ``table[min(iterations, len(table) - 1)]`` of the iterations the step
+        was given: the value the callback assigns before each batch on the other backends.
         """
 
         def __init__(self, value, name):
             super().__init__(float(value), dtype="float32", trainable=False, name=name)
             self._created_value = float(value)
+            self._table = None
+            self._optimizer = None
+
+        def follow(self, table, optimizer):
+            self._table, self._optimizer = table, optimizer
+
+        @property
+        def value(self):
+            from keras.src.backend.common.stateless_scope import in_stateless_scope
+
+            if self._table is not None and in_stateless_scope():
+                step = keras.ops.minimum(self._optimizer.iterations, len(self._table) - 1)
+                return keras.ops.take(keras.ops.convert_to_tensor(self._table), step)
+            return super().value
 
         def __eq__(self, other):
             return self._created_value == other
@@ -153,19 +180,13 @@ class OneCycleMomentum(keras.callbacks.Callback):
                 "OneCycleMomentum cycles SGD's momentum or the beta_1 of the Adam family; "
                 f"{type(optimizer).__name__} has neither"
             )
-        if keras.backend.backend() == "jax":
-            raise RuntimeError(
-                "OneCycleMomentum runs on the TensorFlow and PyTorch backends, not yet on JAX "
-                "(KERAS_BACKEND=jax): Keras's JAX step takes the optimizer's state as explicit "
-                "arguments, and the coefficient this callback changes between batches is not "
-                "part of that state. Run with KERAS_BACKEND=tensorflow or torch, or train with "
-                "a fixed momentum on JAX"
-            )
         steps = keras.ops.arange(self.schedule.total_steps)
         momenta = self.schedule.momentum(steps, self.base_momentum, self.max_momentum)
         self._momenta = keras.ops.convert_to_numpy(keras.ops.cast(momenta, "float32"))
         if self._coefficient is None:
             self._coefficient = self._Coefficient(self.max_momentum, name="cycled_momentum")
+        if keras.backend.backend() == "jax":
+            self._coefficient.follow(self._momenta, optimizer)
         if (
             self.model.train_function is not self._train_function
             or optimizer is not self._optimizer
@@ -192,6 +213,8 @@ class OneCycleMomentum(keras.callbacks.Callback):
         return train_with_cycled_momentum
 
     def _set_step_value(self):
+        if keras.backend.backend() == "jax":
+            self.model  # noqa: B018 -- on JAX, reading it puts the step's state into the variables
         step = int(keras.ops.convert_to_numpy(self._optimizer.iterations))
         value = self._momenta[min(step, len(self._momenta) - 1)]
         self._coefficient.assign(value)

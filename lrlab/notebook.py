@@ -5,6 +5,7 @@ lesson, so that what a lesson teaches is the code that runs)."""
 from __future__ import annotations
 
 import inspect
+import os
 import random
 import textwrap
 import warnings
@@ -15,12 +16,23 @@ from lrlab import _validate
 
 
 def setup(seed: int = 0) -> None:
-    """Seed Python, NumPy, Keras and TensorFlow and make TensorFlow deterministic.
+    """Seed Python, NumPy and Keras, and make the Keras backend's training deterministic.
 
-    This calls ``keras.utils.set_random_seed(seed)`` and
-    ``tf.config.experimental.enable_op_determinism()``, so a lesson that trains
-    prints the same numbers on every run on the same machine. Matplotlib gets
-    readable defaults (grid, larger labels).
+    This calls ``keras.utils.set_random_seed(seed)`` (which also seeds TensorFlow and
+    PyTorch when they are imported) and then, per Keras backend, so that a lesson that
+    trains prints the same numbers on every run on the same machine:
+
+    - TensorFlow: ``tf.config.experimental.enable_op_determinism()``;
+    - PyTorch: ``torch.use_deterministic_algorithms(True)`` (an op without a deterministic
+      kernel then raises instead of varying), and ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless
+      set, which PyTorch's documentation asks for before cuBLAS runs on a CUDA GPU;
+    - JAX: nothing to turn on: XLA's CPU kernels are deterministic, and Keras draws its
+      random numbers from the seeded ``SeedGenerator`` (on a GPU, XLA wants
+      ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` set before JAX starts; lrlab does not
+      set it).
+
+    On JAX and PyTorch, lrlab's data pipeline still runs on TensorFlow (``tf.data``), whose
+    op determinism is enabled too. Matplotlib gets readable defaults (grid, larger labels).
     """
     seed = _validate.integer("seed", seed, minimum=0)
     # Keras warns on every fit() with a tf.data.Dataset that its default shuffle=True is
@@ -33,6 +45,11 @@ def setup(seed: int = 0) -> None:
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    if keras.backend.backend() == "torch":
+        import torch
+
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
 
     import matplotlib as mpl
 

@@ -62,7 +62,9 @@ def learning_rate_curve(schedule, steps) -> np.ndarray:
 
     ``schedule`` is a Keras ``LearningRateSchedule`` or any function of the step.
     A vectorised call is tried first; schedules that only accept a scalar step
-    (Keras's warm-up ``CosineDecay`` uses a conditional) are evaluated step by step.
+    (Keras's warm-up ``CosineDecay`` uses a conditional) are evaluated step by step. On
+    JAX those calls go through ``jax.jit`` (traced once) when the schedule can be traced:
+    an eager ``lax.cond`` compiles its branches at every call, a quarter of a second a step.
     """
     steps = _steps_array(steps)
     try:
@@ -71,7 +73,25 @@ def learning_rate_curve(schedule, steps) -> np.ndarray:
             return values
     except Exception:  # scalar-only schedule: fall back to one call per step
         pass
-    return np.array([float(_to_numpy(schedule(int(s)))) for s in steps], dtype=np.float64)
+    call = _compiled_on_jax(schedule, int(steps[0]))
+    return np.array([float(_to_numpy(call(int(s)))) for s in steps], dtype=np.float64)
+
+
+def _compiled_on_jax(schedule, first_step):
+    """``jax.jit(schedule)`` on the JAX backend if it traces at ``first_step``, else
+    ``schedule`` (other backends, or a function of the step that only runs eagerly)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return schedule
+    import jax
+
+    compiled = jax.jit(schedule)
+    try:
+        compiled(first_step)
+    except Exception:  # not traceable (Python control flow on the step, say): run it eagerly
+        return schedule
+    return compiled
 
 
 def _steps_array(steps) -> np.ndarray:

@@ -503,7 +503,7 @@ print(
 )
 for _ in range(3):
     before = float(weight.numpy()[0])
-    optimizer.apply_gradients([(keras.ops.ones_like(weight), weight)])
+    optimizer.apply_gradients([(keras.ops.ones(weight.shape, weight.dtype), weight)])
     print(
         f"update used rate {before - float(weight.numpy()[0]):.6f}; now iterations = "
         f"{int(optimizer.iterations)}, next rate = {float(optimizer.learning_rate):.6f}"

@@ -493,6 +493,10 @@ Markdown(markdown_table())
 # of lrlab compare through the same function:
 
 # %%
+# Keras's own schedules (ExponentialDecay, CosineDecay, ...) compute in float64 on TensorFlow
+# but in float32 on JAX and PyTorch, whatever their arguments (see the note below the table):
+# a relative 1e-12 there would test float32 rounding, so those backends get float32's 1e-5.
+TOLERANCE = 1e-12 if keras.backend.backend() == "tensorflow" else 1e-5
 torch_reference = load_reference("torch_schedulers")  # lrlab/reference/torch_schedulers.json
 errors = {}
 for case in torch_reference["cases"]:
@@ -527,7 +531,7 @@ for scheduler in torch_classes:
     cases = errors[scheduler]
     print(
         f"{scheduler:28s} {len(cases):2d} case(s), "
-        f"max relative error <= 1e-12: {max(cases) <= 1e-12}"
+        f"max relative error <= TOLERANCE: {max(cases) <= TOLERANCE}"
     )
 
 power_case = next(case for case in torch_reference["cases"] if case["scheduler"] == "LambdaLR")
@@ -540,12 +544,16 @@ power_error = max_relative_error(
 )
 print(
     f"LambdaLR({power_case['arguments']['lr_lambda']}) == ExponentialDecay(η, 1, 0.95), "
-    f"max relative error <= 1e-12: {power_error <= 1e-12}"
+    f"max relative error <= TOLERANCE: {power_error <= TOLERANCE}"
 )
 
 # %% [markdown]
 # Every class of the table has at least one recorded case, and every case agrees with
-# PyTorch to a relative 1e-12, float64 rounding: `ReduceLROnPlateau` through
+# PyTorch to `TOLERANCE`. On TensorFlow that is a relative 1e-12, float64 rounding. On JAX and
+# PyTorch (`KERAS_BACKEND=jax` or `torch`) Keras computes its own schedules in float32 even
+# from float64 arguments (its type promotion maps float64 to float32 on every backend but
+# TensorFlow), so the rows that use them agree to float32 rounding: `TOLERANCE` is 1e-5
+# there, while lrlab's own schedules keep float64 on all three backends. `ReduceLROnPlateau` agrees through
 # `lrlab.plateau.torch_reduce_on_plateau`, a model of PyTorch's rule, since Keras's own
 # callback counts `patience` differently. The equivalents of `ChainedScheduler` and
 # `LambdaLR` are plain functions of the step, which `learning_rate_curve` evaluates like any

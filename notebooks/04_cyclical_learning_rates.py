@@ -186,14 +186,23 @@ def tour_schedules(as_number):
     return {"tour_constant_cycle": constant_cycle, "tour_exponential": exponential}
 
 
-for precision, as_number, tolerance in (("float32", float, 1e-6), ("float64", np.float64, 1e-12)):
+# float32: TFA's own kernels were TensorFlow's, so 1e-6 on TensorFlow; JAX and PyTorch round
+# differently in the last bit, and |step / step_size - 2 cycle + 1| (a difference of nearly
+# equal numbers) can magnify that to a few 1e-6, hence 1e-5 there. float64: 1e-12 on all three.
+on_tensorflow = keras.backend.backend() == "tensorflow"
+tolerances = {
+    "float32": (1e-6 if on_tensorflow else 1e-5, "1e-6 (1e-5 on JAX and PyTorch)"),
+    "float64": (1e-12, "1e-12"),
+}
+for precision, as_number in (("float32", float), ("float64", np.float64)):
+    tolerance, tolerance_text = tolerances[precision]
     for name, schedule in tour_schedules(as_number).items():
         case = tfa_cases[name]
         tfa_values = np.array(case[precision])
         values = learning_rate_curve(schedule, np.array(case["steps"]))
         error = max_relative_error(values, tfa_values)
         what = f"{name} {precision}, steps 0..{case['steps'][-1]}"
-        print(f"{what}: max relative error <= {tolerance:.0e}: {error <= tolerance}")
+        print(f"{what}: max relative error <= {tolerance_text}: {error <= tolerance}")
 
 # %%
 tour = tour_schedules(float)

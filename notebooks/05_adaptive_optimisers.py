@@ -385,16 +385,18 @@ print("equal to 1e-12:", np.allclose(paper_step, keras_step, rtol=1e-12, atol=0)
 #
 # Each NumPy optimiser next to the Keras optimiser it mirrors, stepping a float64
 # `keras.Variable` with the same gradients (`scratch.keras_trajectory` calls
-# `apply_gradients` once per step). Keras turns a Python float hyperparameter into a
-# float32 number even for float64 variables, so 0.999 becomes the float32 number nearest
-# to it, which read back as a float64 is:
+# `apply_gradients` once per step). On the TensorFlow backend, Keras turns a Python float
+# hyperparameter into a float32 number even for float64 variables, so 0.999 becomes the
+# float32 number nearest to it, which read back as a float64 is:
 
 # %%
 print(f"np.float32(0.999) as a float64: {float(np.float32(0.999))!r}")
 
 # %% [markdown]
-# So every hyperparameter handed to Keras is an `np.float64`, and the learning rate
-# variable is float64 after `set_floatx("float64")`.
+# (On JAX and PyTorch, `KERAS_BACKEND=jax` or `torch`, a Python float meets a float64
+# variable as a float64.) So every hyperparameter handed to Keras is an `np.float64`, which
+# is float64 on every backend, and the learning rate variable is float64 after
+# `set_floatx("float64")`.
 
 # %%
 keras.config.set_floatx("float64")
@@ -471,15 +473,21 @@ for name, (numpy_path, keras_path) in trajectories.items():
 # %% [markdown]
 # Every method matches at every one of the 60 steps, the last one with a Keras
 # schedule as the learning rate of both. With Python floats instead of
-# `np.float64`, Keras's Adam runs with β₂ = 0.9990000128746033 (printed above) and drifts
-# away from the float64 result:
+# `np.float64`, Keras's Adam on TensorFlow runs with β₂ = 0.9990000128746033 (printed
+# above) and drifts away from the float64 result; on JAX and PyTorch the floats stay
+# float64 and it does not. The cell checks that it drifts exactly on the backend that
+# rounds:
 
 # %%
 python_floats = scratch.keras_trajectory(
     keras.optimizers.Adam(0.4), valley, start, comparison_steps
 )
 drift = np.abs(trajectories["Adam"][0] - python_floats).max()
-print(f"Adam with Python-float hyperparameters: max |NumPy - Keras| > 1e-6: {drift > 1e-6}")
+rounds_python_floats = keras.backend.backend() == "tensorflow"
+print(
+    "Adam with Python-float hyperparameters: max |NumPy - Keras| > 1e-6 exactly on the "
+    f"backend that rounds them to float32 (TensorFlow): {(drift > 1e-6) == rounds_python_floats}"
+)
 keras.config.set_floatx("float32")  # back to Keras's default for the rest of the lesson
 
 # %% [markdown]

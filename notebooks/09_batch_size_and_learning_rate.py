@@ -605,9 +605,10 @@ scaling_claims = claims.check_all(
 # batch's mean gradient `G_B` has `E|G_B|^2 = |G|^2 + tr(Sigma) / B`, a line in `1 / B`, so the
 # mean squared norms at `B_small` and `B_big` give both unknowns.
 # `lrlab.batch_size.noise_scale_from_norms` solves the two equations;
-# `lrlab.batch_size.batch_gradients` computes batch gradients of a Keras model with
-# `tf.GradientTape`, drawing each batch's examples with replacement, so that they are
-# independent as the formula assumes.
+# `lrlab.batch_size.batch_gradients` computes batch gradients of a Keras model with the
+# backend's own differentiation (`tf.GradientTape`, `jax.grad` or `torch.autograd`, in
+# `lrlab.batch_size.loss_gradient`), drawing each batch's examples with replacement, so that
+# they are independent as the formula assumes.
 
 # %%
 notebook.show_source(noise_scale_from_norms)

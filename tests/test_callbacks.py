@@ -119,6 +119,7 @@ def test_without_per_batch_no_batch_rates_are_kept():
 # while a train step runs.
 
 import tensorflow as tf  # noqa: E402
+from backend_checks import check_finite  # noqa: E402
 
 from lrlab.callbacks import OneCycleMomentum, unwrap_optimizer  # noqa: E402
 from lrlab.schedules import OneCycle, StepDecay  # noqa: E402
@@ -143,10 +144,11 @@ class RaiseAt(keras.callbacks.Callback):
 
 
 class FailOnNaN(keras.layers.Layer):
-    """Identity that fails inside the train step (tf.debugging) when an input is not finite."""
+    """Identity that fails inside the train step when an input is not finite (each backend's
+    way: ``backend_checks.check_finite``)."""
 
     def call(self, inputs):
-        return tf.debugging.assert_all_finite(inputs, "a NaN input")
+        return check_finite(inputs, "inputs")
 
 
 def one_cycle_model(optimizer_class=keras.optimizers.SGD, **options):
@@ -189,6 +191,15 @@ def test_interrupted_one_cycle_fit_leaves_a_model_that_saves_loads_and_trains(ca
         model.fit(features, targets, batch_size=1, verbose=0, shuffle=False, callbacks=callbacks)
     assert type(model.optimizer.momentum) is float
     assert 0.85 <= model.optimizer.momentum <= 0.95
+    if nan_at is not None and keras.backend.backend() == "jax":
+        # Keras's JAX step donates the state it is given (jit(train_step, donate_argnums=0) in
+        # keras/src/backend/jax/trainer.py), so a step that fails leaves the model's variables
+        # pointing at deleted arrays, with or without this callback (measured: a plain fit
+        # does the same). The callback's part, the float above, still holds. If Keras stops
+        # donating a failed step's state, this fails: then run the rest here too.
+        with pytest.raises(RuntimeError, match="has been deleted"):
+            model.get_weights()
+        return
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras", custom_objects={"FailOnNaN": FailOnNaN})
     assert loaded.optimizer.momentum == pytest.approx(model.optimizer.momentum)

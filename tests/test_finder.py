@@ -10,6 +10,7 @@ import matplotlib
 import numpy as np
 import pytest
 import tensorflow as tf
+from backend_checks import check_finite
 
 from lrlab import finder, scratch
 from lrlab.finder import (
@@ -388,28 +389,6 @@ def test_run_that_raises_restores_bit_for_bit():
     with pytest.raises(RuntimeError, match="failure in the middle"):
         find_lr(model, ordered_dataset(), 1e-4, 1.0, 30, callbacks=[RaiseAtBatch()])
     assert_bit_for_bit(before, state_of(model))
-
-
-def check_finite(logits):
-    """``logits``, after an error naming them inside the train step if one is not finite:
-    tf.debugging.check_numerics on TensorFlow (InvalidArgumentError), a host callback that
-    raises on JAX (the compiled step fails with a JaxRuntimeError), a Python check on
-    PyTorch (whose step runs eagerly: RuntimeError)."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        return tf.debugging.check_numerics(logits, "logits")
-    if backend == "jax":
-        import jax
-
-        def check(values):
-            if not np.all(np.isfinite(values)):
-                raise RuntimeError("logits are not finite")
-
-        jax.debug.callback(check, logits)
-        return logits
-    if not bool(keras.ops.all(keras.ops.isfinite(logits))):
-        raise RuntimeError("logits are not finite")
-    return logits
 
 
 def test_run_stopped_by_a_layer_that_raises_restores_bit_for_bit():

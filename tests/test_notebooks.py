@@ -399,3 +399,50 @@ def test_checked_cells_show_training_results_only_through_claims(lesson):
         "(mark them # NBVAL_IGNORE_OUTPUT and state the conclusion with lrlab.claims): "
         + "; ".join(f"code cell {n}: {what}" for n, what in problems)
     )
+
+
+SETUP_FACTS = """
+import json, os
+import keras
+from tensorflow.python.framework import config  # the public API can set it, not read it
+from lrlab import notebook
+notebook.setup(3)
+facts = {"tf_op_determinism": config.is_op_determinism_enabled()}
+if keras.backend.backend() == "torch":
+    import torch
+    facts["torch_deterministic"] = torch.are_deterministic_algorithms_enabled()
+    facts["cublas_workspace"] = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+def train():
+    notebook.setup(3)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(3, kernel_initializer="glorot_uniform")])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = keras.random.normal((32, 4), seed=1)
+    model.fit(x, x[:, :3], batch_size=8, epochs=2, verbose=0)
+    return [w.tolist() for w in model.get_weights()]
+facts["same_weights_twice"] = train() == train()
+print(json.dumps(facts))
+"""
+
+
+def test_setup_makes_training_deterministic_on_the_current_backend():
+    # Input: lrlab.notebook.setup(3), in a child process (op determinism is process-wide and
+    # turns off jit_compile for the rest of a TensorFlow process), on the backend the tests
+    # run on. Expected: TensorFlow's op determinism on (the data pipeline is tf.data on every
+    # backend), torch.use_deterministic_algorithms on under PyTorch (and cuBLAS's workspace
+    # set), and a model with dropout and a seeded initializer trained twice after setup(3)
+    # ends with identical weights.
+    import json
+    import subprocess
+
+    import keras
+
+    done = subprocess.run([sys.executable, "-c", SETUP_FACTS], capture_output=True, text=True,
+                          check=False, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])  # the dict the child printed
+    expected = {"tf_op_determinism": True, "same_weights_twice": True}
+    if keras.backend.backend() == "torch":
+        expected["torch_deterministic"] = True
+        expected["cublas_workspace"] = ":4096:8"  # PyTorch's docs: needed on CUDA GPUs
+    assert facts == expected

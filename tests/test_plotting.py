@@ -124,6 +124,45 @@ def test_learning_rate_curve_falls_back_to_scalar_calls_for_keras_cosine_warmup(
     np.testing.assert_allclose(curve, expected, rtol=1e-6, atol=1e-9)
 
 
+def test_learning_rate_curve_of_a_scalar_only_function_that_cannot_be_traced():
+    # Input: a plain function of the step that only takes a scalar (np.shape check) and
+    # branches in Python on its value (so jax.jit cannot trace it: on JAX, learning_rate_curve
+    # tries jit first and must then call it eagerly). Expected: 0.1 for steps < 3, then 0.01,
+    # on every backend, and the eager calls see Python ints.
+    seen = []
+
+    def step_function(step):
+        if np.shape(step) != ():
+            raise ValueError("scalar steps only")
+        if step < 3:  # a Python branch on the value
+            seen.append(type(step))
+            return 0.1
+        seen.append(type(step))
+        return 0.01
+
+    np.testing.assert_array_equal(learning_rate_curve(step_function, 5), [0.1] * 3 + [0.01] * 2)
+    assert seen[-5:] == [int] * 5
+
+
+def test_learning_rate_curve_compiles_scalar_calls_on_jax(monkeypatch):
+    # Input: Keras's warm-up CosineDecay (scalar steps only). Expected on JAX: its per-step
+    # calls go through jax.jit (an eager lax.cond compiles its branches at every call: about
+    # 0.25 s a step measured on this 2-core machine), so the schedule's own __call__ runs
+    # only while tracing, a few times, not once per step; on other backends once per step.
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=10, warmup_target=0.1, warmup_steps=5
+    )
+    calls = []
+    original = type(schedule).__call__
+    monkeypatch.setattr(type(schedule), "__call__",
+                        lambda self, step: calls.append(1) or original(self, step))
+    learning_rate_curve(schedule, 30)
+    if keras.backend.backend() == "jax":
+        assert len(calls) <= 3  # the vectorised try, the trace (and a retrace at most)
+    else:
+        assert len(calls) == 31  # the vectorised try, then one call per step
+
+
 @pytest.mark.parametrize("steps", [0, [], [[0, 1]]])
 def test_learning_rate_curve_rejects_empty_or_nested_steps(steps):
     with pytest.raises(ValueError, match="steps must be"):

@@ -654,23 +654,6 @@ class MomentumRecorder(keras.callbacks.Callback):
         self.rates.append(float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
 
 
-def test_one_cycle_momentum_on_jax_is_refused_before_the_first_batch_with_what_to_do(
-    monkeypatch,
-):
-    # Input: fit with OneCycleMomentum under KERAS_BACKEND=jax (on another backend, the
-    # callback is made to see "jax": it asks keras.backend.backend()). Expected: a
-    # RuntimeError that names the backend and the ones that work, before any step.
-    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
-    schedule = OneCycle(0.1, 10)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(schedule, momentum=0.9), "mse")
-    with pytest.raises(RuntimeError, match=r"not yet on JAX.*KERAS_BACKEND=tensorflow or torch"):
-        model.fit(
-            np.ones((4, 3)), np.ones((4, 1)), verbose=0, callbacks=[OneCycleMomentum(schedule)]
-        )
-    assert int(numpy_of(model.optimizer.iterations)) == 0
-
-
 def fit_one_cycle(case, optimizer_class, attribute, fits=1, **optimizer_options):
     """Train ``total_steps`` batches of one example, in ``fits`` calls of ``model.fit``."""
     arguments = case["arguments"]
