@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import keras
 
+# Keras exports ``keras.StatelessScope`` but no public way to ask whether one is active; the
+# JAX momentum test in tests/test_callbacks.py fails if this internal module moves.
+from keras.src.backend.common.stateless_scope import in_stateless_scope
+
 from lrlab import _validate
 
 
@@ -129,8 +133,6 @@ class OneCycleMomentum(keras.callbacks.Callback):
 
         @property
         def value(self):
-            from keras.src.backend.common.stateless_scope import in_stateless_scope
-
             if self._table is not None and in_stateless_scope():
                 step = keras.ops.minimum(self._optimizer.iterations, len(self._table) - 1)
                 return keras.ops.take(keras.ops.convert_to_tensor(self._table), step)

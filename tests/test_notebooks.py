@@ -8,12 +8,15 @@ edits and the ``.ipynb`` that is executed hold the same cells.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import jupytext
+import keras
 import nbformat
 import pytest
 
@@ -432,11 +435,6 @@ def test_setup_makes_training_deterministic_on_the_current_backend():
     # backend), torch.use_deterministic_algorithms on under PyTorch (and cuBLAS's workspace
     # set), and a model with dropout and a seeded initializer trained twice after setup(3)
     # ends with identical weights.
-    import json
-    import subprocess
-
-    import keras
-
     done = subprocess.run([sys.executable, "-c", SETUP_FACTS], capture_output=True, text=True,
                           check=False, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
