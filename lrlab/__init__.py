@@ -4,7 +4,8 @@ One module per idea, in the order the lessons meet them:
 
 - ``schedules``: Keras 3 learning-rate schedules that Keras lacks (cyclical, one-cycle,
   warmup-stable-decay, ...); ``torch_equivalents``: PyTorch's schedulers and their Keras or
-  lrlab equivalents, as one table;
+  lrlab equivalents, as one table; ``torch_live``: PyTorch's ``ReduceLROnPlateau`` and
+  ``StepLR`` run for real where PyTorch is installed (the recorded values' source);
 - ``callbacks``: the Keras callbacks of the lessons (rate logger, one-cycle momentum);
 - ``plateau``: Keras's and PyTorch's reduce-on-plateau rules as pure functions;
 - ``scratch``: the optimisers written by hand in NumPy (SGD to AdamW) and their training loop;
@@ -17,6 +18,7 @@ One module per idea, in the order the lessons meet them:
 - ``batch_size``: the batch-size rules (linear, square root), warm-up and the gradient noise
   scale; ``distributed``: data parallelism for real (``tf.distribute.MirroredStrategy``,
   ``keras.distribution.DataParallel``) compared with one device;
+- ``gradients``: the gradient of a scalar function of an array on any Keras backend;
 - ``compare``: tables and paired verdicts of runs repeated over seeds;
 - ``claims``: a lesson's conclusion checked against measured numbers;
 - ``checks``: the exercises' checks, lesson by lesson;

@@ -74,7 +74,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lrlab import checks, claims, compare, notebook
+from lrlab import checks, claims, compare, notebook, torch_live
 from lrlab.callbacks import LearningRateLogger, current_learning_rate
 from lrlab.data import find_gtsrb, load_gtsrb
 from lrlab.models import build_convnet, compile_classifier
@@ -339,6 +339,41 @@ print(f"the same loop again on the reused optimizer: from {reused.learning_rates
 # run, so the rule sees plateaus that training never had; a second run on the same
 # optimizer starts where the first one stopped and goes lower still.
 #
+# **On the torch backend, for real.** Under `KERAS_BACKEND=torch` PyTorch is installed (Keras
+# runs on it), so the next cell runs PyTorch's own `StepLR` in both orders and its
+# `ReduceLROnPlateau` on every recorded case and on the stale metric above
+# (`lrlab.torch_live`), and fails if any rate differs from the recorded values or from
+# `lrlab.plateau.torch_reduce_on_plateau`. On TensorFlow and JAX it says so and uses the
+# recorded values, as above. (Its text names the backend, so nbval does not compare it.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if keras.backend.backend() == "torch":
+    live = torch_live.record()
+    differences = [
+        f"plateau case {case['name']}: {case['rates_after_step']} here, {recorded['rates_after_step']} recorded"
+        for case, recorded in zip(live["plateau"], torch_reference["plateau"], strict=True)
+        if case["rates_after_step"] != recorded["rates_after_step"]
+    ] + [
+        f"StepLR {order} {key}: {live['step_lr'][order][key]} here, {step_lr[order][key]} recorded"
+        for order in ("optimizer_first", "scheduler_first")
+        for key in ("rate_used_by_optimizer_step", "get_last_lr", "get_lr")
+        if live["step_lr"][order][key] != step_lr[order][key]
+    ]
+    live_stale = torch_live.plateau_rates(stale, 1e-3, walkthrough)
+    if not np.allclose(live_stale, stale_rule.learning_rates[1:], rtol=1e-12, atol=0):
+        differences.append(f"stale metric: {live_stale} from PyTorch, {stale_rule.learning_rates[1:]} from lrlab")
+    if differences:
+        raise AssertionError("PyTorch here differs:\n" + "\n".join(differences))
+    print(f"PyTorch {live['torch_version']}, run here: StepLR in both orders, get_lr() and get_last_lr(), "
+          f"{len(live['plateau'])} ReduceLROnPlateau cases: the recorded values exactly")
+    print(f"ReduceLROnPlateau on the stale metric: {', '.join(f'{rate:.2e}' for rate in live_stale)}, "
+          "as lrlab's PyTorch rule gives")
+else:
+    print(f"Keras runs on {keras.backend.backend()} here: the values recorded from PyTorch "
+          f"{torch_reference['torch_version']} stand in (KERAS_BACKEND=torch runs PyTorch itself)")
+
+# %% [markdown]
 # **In Keras** the three traps cannot happen the same way: `fit` calls the callbacks in
 # order (a `LearningRateScheduler` sets the rate at the start of each epoch, before its
 # first batch; `ReduceLROnPlateau` acts at the end of each epoch, after validation);

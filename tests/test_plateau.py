@@ -7,11 +7,13 @@ driven epoch by epoch here, and the real PyTorch 2.13 scheduler recorded by
 data, read by ``lrlab.reference.load_reference``).
 """
 
+import sys
+
 import keras
 import numpy as np
 import pytest
 
-from lrlab import checks
+from lrlab import checks, torch_live
 from lrlab.plateau import keras_reduce_on_plateau, torch_reduce_on_plateau
 from lrlab.reference import load_reference
 
@@ -166,6 +168,35 @@ def test_step_lr_traps_recorded_from_torch():
     np.testing.assert_allclose(
         right["get_lr"], 0.1 * 0.1 ** (steps // 2) * np.where(steps % 2 == 0, 0.1, 1.0)
     )
+
+
+def test_recorded_values_are_what_the_installed_pytorch_gives():
+    # The reference file is lrlab.torch_live.record() under PyTorch 2.13 (the torch extra's
+    # pin). Where PyTorch is installed (make unit BACKEND=torch installs it) the functions
+    # run again: the same rates exactly, and the same warnings under the recorded version.
+    torch = pytest.importorskip("torch", reason="PyTorch is lrlab's torch extra; "
+                                "make unit BACKEND=torch installs it and runs this test")
+    live = torch_live.record()
+    assert live["torch_version"] == torch.__version__
+    assert [case["rates_after_step"] for case in live["plateau"]] == [
+        case["rates_after_step"] for case in REFERENCE["plateau"]
+    ]
+    for order in ("optimizer_first", "scheduler_first"):
+        for key in ("rate_used_by_optimizer_step", "get_last_lr", "get_lr"):
+            assert live["step_lr"][order][key] == REFERENCE["step_lr"][order][key]
+    if live["torch_version"] == REFERENCE["torch_version"]:
+        assert live == REFERENCE
+
+
+def test_torch_live_without_pytorch_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    with pytest.raises(ImportError, match=r'needs PyTorch: pip install "lrlab\[torch\]"'):
+        torch_live.step_lr_orders()
+
+
+def test_the_live_cases_are_the_recorded_ones():
+    assert [case[0] for case in torch_live.PLATEAU_CASES] == list(TORCH_CASES)
+    assert torch_live.LESSON_ACCURACY == LESSON_ACCURACY
 
 
 @pytest.mark.parametrize(
