@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -778,35 +778,49 @@ noise_floor = [result.losses[:first_tenth].std(ddof=1) for result in convnet_res
 dips = [
     result.losses[:first_tenth].mean() - result.smoothed_losses.min() for result in convnet_results
 ]
-claims.bounded(
-    np.divide(dips, noise_floor),
-    above=10,
-    statement="the smoothed ConvNet curve dips far below its flat start on every seed",
-    reason="the dip is more than 10 standard deviations of the raw losses of the first tenth",
-)
-claims.every_pair(
-    [smooth_losses(result.losses, 0.98).min() for result in convnet_results],
-    [result.smoothed_losses.min() for result in convnet_results],
-    statement="on 200 steps fastai's beta = 0.98 flattens the dip: its lowest smoothed loss "
-    "stays above that of beta = 0.9",
-)
-for name in ("valley", "minimum"):
+
+
+def seeds_within_a_decade(name):
+    """Claim: the suggestion ``name`` of the five seeds spans less than one decade."""
     rates = [result.suggestions[name] for result in convnet_results]
-    claims.bounded(
+    return claims.bounded(
         [np.log10(max(rates) / min(rates))],
         below=1,
         statement=f"the ConvNet's {name} suggestions of the five seeds lie within one decade",
         reason="the range in decades, below 1: a suggestion is read to the nearest decade",
     )
-claims.every_pair(
-    [np.log10(result.suggestions["valley"]) for result in convnet_results],
-    [np.log10(result.suggestions["minimum"]) for result in convnet_results],
-    statement="on the ConvNet, minimum lies below valley on every seed (log10 of the rates)",
-)
-slide_claim = claims.every_pair(  # assigned: a Claim as last value would be displayed
-    [result.suggestions["slide"] for result in convnet_results],
-    [result.learning_rates[np.argmin(result.smoothed_losses)] for result in convnet_results],
-    statement="the ConvNet's slide suggestion lies past the bottom of the curve on every seed",
+
+
+decades_apart = [
+    abs(np.log10(result.suggestions["valley"] / result.suggestions["minimum"]))
+    for result in convnet_results
+]
+convnet_claims = claims.check_all(  # every claim is evaluated before a failure is reported
+    lambda: claims.bounded(
+        np.divide(dips, noise_floor),
+        above=10,
+        statement="the smoothed ConvNet curve dips far below its flat start on every seed",
+        reason="the dip is more than 10 standard deviations of the raw losses of the first tenth",
+    ),
+    lambda: claims.every_pair(
+        [smooth_losses(result.losses, 0.98).min() for result in convnet_results],
+        [result.smoothed_losses.min() for result in convnet_results],
+        statement="on 200 steps fastai's beta = 0.98 flattens the dip: its lowest smoothed loss "
+        "stays above that of beta = 0.9",
+    ),
+    lambda: seeds_within_a_decade("valley"),
+    lambda: seeds_within_a_decade("minimum"),
+    lambda: claims.bounded(
+        decades_apart,
+        below=1,
+        statement="on the ConvNet, valley and minimum lie within one decade of each other on every seed",
+        reason="the distance in decades, below 1: a suggestion is read to the nearest decade",
+    ),
+    lambda: claims.every_pair(
+        [result.suggestions["slide"] for result in convnet_results],
+        [result.learning_rates[np.argmin(result.smoothed_losses)] for result in convnet_results],
+        statement="the ConvNet's slide suggestion lies past the bottom of the curve on every seed",
+    ),
 )
 
 # %% [markdown]
@@ -819,7 +833,10 @@ slide_claim = claims.every_pair(  # assigned: a Claim as last value would be dis
 # the ramp, past the bottom of the curve, and on the ConvNet it is no rate to train at. `steep`
 # picks the single steepest segment of a noisy curve and is the least stable on linear
 # regression; with five seeds the ConvNet's spreads of `steep` and `valley` are too
-# uncertain to rank.
+# uncertain to rank. `valley` and `minimum` also lie within a decade of each other; which of
+# the two is lower is not a property of the rules: it changed with the backend's draws of
+# the initial weights when we ran this lesson on TensorFlow, JAX and PyTorch, so the lesson
+# claims no order.
 #
 # ### 3.3 What a finder that reads `logs["loss"]` would have plotted
 #
@@ -882,27 +899,25 @@ plt.show()
 
 # %% [markdown]
 # The running mean restarts at every epoch and then averages over the whole epoch so far,
-# so while the loss falls it trails above the batch loss and drops back at each epoch
-# start; these saw-teeth make false valleys. That it trails, on the five seeds:
+# so while the loss falls within an epoch it trails above the batch loss (a mean of falling
+# numbers lies above the last of them) and drops back at each epoch start; these saw-teeth
+# make false valleys. By how much it trails before the bottom of the curve, seed by seed:
 
 # %%
-falling_parts = []
-for result, epoch_batch_sizes in convnet_runs.values():
+# NBVAL_IGNORE_OUTPUT
+for seed, (result, epoch_batch_sizes) in convnet_runs.items():
     lowest = int(np.argmin(result.smoothed_losses))
     trailing = keras_running_mean(result, epoch_batch_sizes)[:lowest] - result.losses[:lowest]
-    falling_parts.append(trailing.mean())
-trailing_claim = claims.mean_interval(  # assigned: not displayed
-    falling_parts,
-    above=0,
-    statement="before the bottom of the curve the running mean lies above the batch loss on average",
-    reason="0: a mean that does not trail the falling loss",
-)
+    print(f"seed {seed}: running mean - batch loss before the bottom: mean {trailing.mean():+.4f}, "
+          f"largest {trailing.max():+.4f}")
 
 # %% [markdown]
-# How far the suggestions move, and in which direction, changes from seed to seed and from
-# machine to machine (on one core, one seed's running-mean `valley` moved up where the
-# others moved down), so the lesson claims no direction: a finder that reads
-# `logs["loss"]` simply reads another curve.
+# Most of the steps before the bottom lie on the flat start of the curve, where a running mean
+# of a flat, noisy loss has no reason to lie above it. The gap's size, and how far the suggestions move and in which direction, change from seed
+# to seed, from machine to machine (on one core, one seed's running-mean `valley` moved up
+# where the others moved down) and between backends (on JAX's initial weights the gap before
+# the bottom was within the noise of five seeds), so the lesson claims neither: a finder that
+# reads `logs["loss"]` simply reads another curve, and the figure shows how.
 
 # %% [markdown]
 # ### 3.4 Training at the suggestion, at a bad rate, and with one-cycle
@@ -1030,9 +1045,8 @@ learning_claim = claims.bounded(  # assigned: not displayed
 # predicting a single class, the accuracy of a constant guess, on validation and on
 # test. The `valley` rate and one-cycle both learn; which of the two ends higher after 12
 # epochs three seeds do not settle (the table above), so this lesson claims no winner.
-# One-cycle peaks at `minimum`, which lies below `valley` on this curve, and spends part of
-# its budget warming up and annealing: here it is the gentler of the two, not a faster
-# one. Lesson 08 compares schedules on more data and seeds.
+# One-cycle peaks at `minimum`, within a decade of `valley`, and spends part of its budget
+# warming up and annealing. Lesson 08 compares schedules on more data and seeds.
 #
 # The constant `valley` rate trained on these three seeds, but that is no guarantee: a
 # suggestion is read from a short test whose rate kept rising, and held for a long run it
