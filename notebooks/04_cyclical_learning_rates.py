@@ -308,8 +308,8 @@ print(
 # sets the split into training and validation (whole tracks move), the shuffling and the
 # initial weights, and the three contenders of a seed share all three (each reads a new
 # pipeline, since a pipeline reshuffles at every pass), so ten seeds give ten paired
-# comparisons. (Five were not enough: on JAX, whose seeded initial weights differ from
-# TensorFlow's and PyTorch's, one paired interval reached below 0 with five.) Each run's
+# comparisons. (Five were not enough: each backend draws its own initial weights for a
+# seed, and on JAX's draws one paired interval reached below 0 with five.) Each run's
 # final model is scored once on the held-out test set. A
 # `LearningRateLogger` with `per_batch=True` records the rate of every batch.
 

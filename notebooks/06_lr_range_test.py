@@ -834,9 +834,8 @@ convnet_claims = claims.check_all(  # every claim is evaluated before a failure 
 # picks the single steepest segment of a noisy curve and is the least stable on linear
 # regression; with five seeds the ConvNet's spreads of `steep` and `valley` are too
 # uncertain to rank. `valley` and `minimum` also lie within a decade of each other; which of
-# the two is lower is not a property of the rules: it changed with the backend's draws of
-# the initial weights when we ran this lesson on TensorFlow, JAX and PyTorch, so the lesson
-# claims no order.
+# the two is lower is not a property of the rules: when we ran this lesson on TensorFlow,
+# JAX and PyTorch it changed with the backend, on every seed, so the lesson claims no order.
 #
 # ### 3.3 What a finder that reads `logs["loss"]` would have plotted
 #

@@ -188,7 +188,7 @@ fresh_convnet(weights[SEEDS[0]]).summary()
 # function on whichever backend runs (a `tf.GradientTape`, `jax.grad`, `torch.autograd`); we
 # use it on one validation batch of the untrained network (seed 0) to see which logits get a
 # gradient, beside both orders computed by hand. The logits come from this backend's seeded
-# draw of the initial weights (JAX draws other numbers than TensorFlow and PyTorch), so the
+# draw of the initial weights (each backend draws its own numbers for the same seed), so the
 # table differs between backends:
 
 # %%
@@ -633,7 +633,7 @@ comparisons = claims.check_all(*(
 # also ends below the step decay on each seed. Started from 3 × 10⁻³, the exponential decay
 # ends above the same decay from 10⁻³ on each seed. A sign on five seeds would come by
 # chance alone one time in 32 if the two runs were equally good. (Three seeds were not
-# enough: on JAX, whose seeded initial weights differ from TensorFlow's and PyTorch's, the
+# enough: each backend draws its own initial weights for a seed, and on JAX's draws the
 # first comparison's interval reached below 0 with three.) The lesson claims nothing else:
 # whether the three schedules differ from 3 × 10⁻³, or the step decay from the constant rate
 # at 10⁻³, is for the table above to hint at and for longer runs to settle. A decay that lowers the rate from the
