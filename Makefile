@@ -18,7 +18,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab test unit notebooks figures data sync exercises bench execute lint clean \
-        check-shootout check-budgets check-batch colab-check colab-links probes
+        check-shootout check-budgets check-batch colab-check colab-links probes site site-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "lrlab needs Python 3.10 to 3.13, found %d.%d: run make PYTHON=python3.12 (or another)" % v)'
@@ -130,6 +130,21 @@ colab-links:
 	    echo "colab-links needs the fork: make colab-links REPOSITORY=owner/name" >&2; exit 2; }
 	$(PYTHON) tools/colab_links.py "$(REPOSITORY)"
 
+## the lessons as a static site in build/site, from their stored outputs (nothing executed):
+## Sphinx + MyST-NB, installed from pyproject's site extra when missing
+INSTALL_SITE := $(BIN)/python -c 'import myst_nb, sphinx_book_theme, playwright' 2>/dev/null || \
+                $(BIN)/python -m pip install --quiet -e ".[cpu,test,lab,site]"
+site: $(STAMP)
+	@$(INSTALL_SITE)
+	$(BIN)/python tools/build_site.py --out build/site
+
+## every page of build/site opened in headless Chromium (the distribution's: apt-get install
+## chromium), failing on console errors, failed requests, images, math and links;
+## SCREENSHOTS=folder (outside the repository) for the two screenshots
+SCREENSHOTS ?=
+site-check: site
+	$(BIN)/python tools/check_site.py --site build/site $(if $(SCREENSHOTS),--screenshots $(SCREENSHOTS))
+
 ## the adversarial probes of lrlab's public surface: counts by outcome, fails unless all pass
 probes: $(STAMP)
 	$(BIN)/python tools/probes.py --strict
@@ -138,9 +153,9 @@ bench: $(STAMP) data
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check lrlab tests tools benchmarks notebooks/*.py
+	$(BIN)/ruff check lrlab tests tools benchmarks docs notebooks/*.py
 
 # (exercises/ is kept: the learner copies are part of the repository)
 clean:
-	rm -rf $(VENV) results .pytest_cache figures/*.png
+	rm -rf $(VENV) results .pytest_cache figures/*.png build/site build/site-src
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
