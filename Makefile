@@ -18,7 +18,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab test unit notebooks figures data sync exercises bench execute lint clean \
-        check-shootout check-budgets check-batch colab-check colab-links probes site site-check
+        check-shootout check-budgets check-batch colab-check colab-links probes site site-check lab-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else "lrlab needs Python 3.10 to 3.13, found %d.%d: run make PYTHON=python3.12 (or another)" % v)'
@@ -32,8 +32,15 @@ $(DATA)/.complete: | $(STAMP)
 
 data: $(DATA)/.complete
 
+# JupyterLab's settings for the lessons (tools/lab-overrides.json): a lesson's .py opens as a
+# notebook on double-click (jupytext pairs it with its .ipynb), and no news or update check
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): tools/lab-overrides.json | $(STAMP)
+	mkdir -p $(dir $@)
+	cp tools/lab-overrides.json $@
+
 # (root, as in a container, needs --allow-root)
-lab: $(STAMP) data
+lab: $(STAMP) $(LAB_SETTINGS) data
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Lesson 08 stores outputs from gtsrb-small at its full budget (a sweep of 3 peaks for each
@@ -144,6 +151,12 @@ site: $(STAMP)
 SCREENSHOTS ?=
 site-check: site
 	$(BIN)/python tools/check_site.py --site build/site $(if $(SCREENSHOTS),--screenshots $(SCREENSHOTS))
+
+## lesson 01 run through JupyterLab's menu in headless Chromium, and lesson 02's .py opened as
+## a notebook, in a throwaway folder (tools/check_lab.py)
+lab-check: $(STAMP) $(LAB_SETTINGS)
+	@$(INSTALL_SITE)
+	$(BIN)/python tools/check_lab.py $(if $(SCREENSHOTS),--screenshots $(SCREENSHOTS))
 
 ## the adversarial probes of lrlab's public surface: counts by outcome, fails unless all pass
 probes: $(STAMP)

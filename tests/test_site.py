@@ -1,12 +1,15 @@
-"""The site's staging (tools/build_site.py) and the browser check's refusals (tools/check_site.py).
+"""The site's staging (tools/build_site.py), and what the browser checks refuse
+(tools/check_site.py, tools/check_lab.py) and the JupyterLab settings they rely on.
 
-Building with Sphinx and opening pages in Chromium is `make site-check` (run by .ci/run); these
-tests need neither: they check what goes into the build and what the tools refuse.
+Building with Sphinx and opening pages in Chromium is `make site-check`, running lesson 01 in
+JupyterLab is `make lab-check` (both run by .ci/run); these tests need neither Sphinx nor a
+browser.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -28,6 +31,8 @@ def _load(name: str):
 
 build_site = _load("build_site")
 check_site = _load("check_site")
+sys.path.insert(0, str(ROOT / "tools"))  # check_lab imports check_site's browser flags
+check_lab = _load("check_lab")
 LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 REPO = build_site.repository()
 
@@ -178,6 +183,31 @@ def test_ci_builds_and_checks_the_site_and_the_readme_says_how():
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert "make site-check" in ci and ci.index("make site-check") > ci.index("make test")
     targets = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.M))
-    assert {"site", "site-check"} <= targets
+    assert {"site", "site-check", "lab-check"} <= targets
+    assert "make lab-check" in ci and ci.index("make lab-check") > ci.index("make test")
     readme = (ROOT / "README.md").read_text()
-    assert "make site`" in readme and "make site-check" in readme
+    assert "make site`" in readme and "make site-check" in readme and "make lab-check" in readme
+
+
+def test_make_lab_opens_a_lessons_py_as_a_notebook():
+    # JupyterLab's default viewer for Python files is the text editor; jupytext's factory
+    # "Jupytext Notebook" opens a paired .py as the notebook (its .ipynb's outputs included)
+    overrides = json.loads((ROOT / "tools" / "lab-overrides.json").read_text())
+    viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers == {"python": "Jupytext Notebook"}
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab: .*\$\(LAB_SETTINGS\)", makefile, re.M)
+    assert "$(VENV)/share/jupyter/lab/settings/overrides.json" in makefile
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--screenshots", str(ROOT / "figures" / "shots")], "lies inside the repository"),
+     (["--timeout", "0"], "--timeout must be a positive number of seconds, got 0.0"),
+     (["--chromium", "/no/such/chromium"], "no Chromium at /no/such/chromium")],
+)
+def test_the_jupyterlab_check_refuses(argv, message, tmp_path):
+    if "--chromium" not in argv:
+        argv = [*argv, "--chromium", sys.executable]  # any file: refused before it is used
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        check_lab.main(argv)
