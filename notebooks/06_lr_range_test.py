@@ -816,21 +816,34 @@ convnet_claims = claims.check_all(  # every claim is evaluated before a failure 
         statement="on the ConvNet, valley and minimum lie within one decade of each other on every seed",
         reason="the distance in decades, below 1: a suggestion is read to the nearest decade",
     ),
-    lambda: claims.every_pair(
-        [result.suggestions["slide"] for result in convnet_results],
-        [result.learning_rates[np.argmin(result.smoothed_losses)] for result in convnet_results],
-        statement="the ConvNet's slide suggestion lies past the bottom of the curve on every seed",
-    ),
 )
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+slide_table = pd.DataFrame(
+    {
+        "slide": [result.suggestions["slide"] for result in convnet_results],
+        "bottom of the smoothed curve": [
+            result.learning_rates[np.argmin(result.smoothed_losses)] for result in convnet_results
+        ],
+    },
+    index=pd.Index(list(convnet_runs), name="seed"),
+)
+slide_table["slide / bottom"] = slide_table["slide"] / slide_table["bottom of the smoothed curve"]
+show_table(slide_table, "{:.3g}")
 
 # %% [markdown]
 # The standard deviation of log10 is again the spread in decades. `valley` and `minimum`
 # vary by less than a decade between seeds, so a suggestion is good to roughly a factor
-# 10^std: round it rather than trust its digits. `slide` barely varies, but for a poor
-# reason: its window of 15 points starts at the end of the curve, where the network
-# wrecked by the largest rates gives a loss that is flat again, finds the slopes at its two
-# ends alike at once (or after a few steps) and hardly slides: it lands near the end of
-# the ramp, past the bottom of the curve, and on the ConvNet it is no rate to train at. `steep`
+# 10^std: round it rather than trust its digits. `slide` starts its window of 15 points at
+# the end of the curve, where the network wrecked by the largest rates gives a loss that is
+# flat again; there it often finds the slopes at its two ends alike at once (or after a few
+# steps) and hardly slides, landing near the end of the ramp, past the bottom of the curve,
+# at no rate to train at. How far it slides hangs on the noise of the last losses, though:
+# when we ran this lesson on three backends, on one core and on two, the window slid back
+# below the bottom on a seed in some of those runs. So the lesson claims neither where
+# `slide` lands nor how much it varies; the table above shows it beside the bottom of each
+# seed's curve (a ratio above 1 is past the bottom). `steep`
 # picks the single steepest segment of a noisy curve and is the least stable on linear
 # regression; with five seeds the ConvNet's spreads of `steep` and `valley` are too
 # uncertain to rank. `valley` and `minimum` also lie within a decade of each other; which of
@@ -1071,8 +1084,8 @@ learning_claim = claims.bounded(  # assigned: not displayed
 # - A range test must run long enough for the loss to fall: 200 steps (9 epochs of the
 #   tiny set) rather than 100 on the ConvNet.
 # - `valley` and `minimum` vary by less than a decade over seeds: round them. `steep` is
-#   the least stable on linear regression, and `slide` lands past the bottom of the
-#   ConvNet's curve.
+#   the least stable on linear regression, and `slide` lands where the noise of the last
+#   losses stops its window: often past the bottom of the ConvNet's curve, sometimes below.
 # - In Keras, read each batch's own loss (not `logs["loss"]`), and restore the weights
 #   and the optimizer in memory (an unbuilt model cannot even save its weights):
 #   `lrlab.finder.find_lr` does both.
