@@ -20,6 +20,10 @@ extensions = ["myst_nb"]
 # Stored outputs only (nbval checks them); a notebook is never run to build the site.
 nb_execution_mode = "off"
 nb_merge_streams = True
+# The schedule sliders (lrlab.explore) store a widget view beside a static figure: the site
+# has no kernel to move them, so it shows the figure and loads no widget script.
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
+nb_ipywidgets_js = {}
 myst_heading_anchors = 4
 myst_heading_slug_func = "site_anchors.jupyter_anchor"
 exclude_patterns = ["_build", "**.ipynb_checkpoints", ".lrlab-site-sources"]

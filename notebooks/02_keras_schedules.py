@@ -62,6 +62,7 @@ import tensorflow as tf
 
 from lrlab import checks, notebook
 from lrlab.callbacks import LearningRateLogger
+from lrlab.explore import Slider, explore
 from lrlab.plotting import learning_rate_curve, plot_schedules, savefig, show_schedules
 from lrlab.schedules import LinearCosineDecay, NoisyLinearCosineDecay
 
@@ -119,6 +120,27 @@ show_schedules(
 # %% [markdown]
 # On the log scale exponential decay is a straight line; the staircase version holds each
 # level for 10 steps and touches the line at every multiple of 10.
+
+# %% [markdown]
+# **Move the parameters.** In JupyterLab or Colab the next cell is a panel of sliders: move
+# one and release it, and the curve is redrawn over the grey curve of the starting values.
+# Halve `decay_steps` and the rate halves twice as often; take `decay_rate` towards 1 and
+# it hardly decays; `initial_learning_rate` only scales the curve, so on the log scale of
+# the figure above it would shift the line without bending it. Where no widgets run (the
+# site, nbval) the cell shows the curve at the starting values.
+
+# %%
+explore(
+    lambda initial_learning_rate, decay_steps, decay_rate: schedules.ExponentialDecay(
+        initial_learning_rate, decay_steps=decay_steps, decay_rate=decay_rate
+    ),
+    steps=100,
+    title="ExponentialDecay(initial_learning_rate, decay_steps, decay_rate), 100 steps",
+    name="02_explore_exponential_decay",
+    initial_learning_rate=Slider(1e-2, 1e-4, 1.0, log=True),
+    decay_steps=Slider(10, 1, 100, integer=True),
+    decay_rate=Slider(0.5, 0.05, 0.99),
+)
 
 # %% [markdown]
 # ## 3. `PiecewiseConstantDecay`
@@ -296,6 +318,30 @@ show_schedules(
 # %% [markdown]
 # The rate climbs from 0 to 1e-2 in 10 steps and then follows a 40-step half cosine down to
 # 0 at step 50; the log panel drops out of sight at steps 0 and 50, where the rate is exactly 0.
+
+# %% [markdown]
+# **Move the parameters.** The same schedule with its four knobs on sliders: a longer
+# warm-up moves the peak right and leaves fewer steps of the 100 for the decay; `alpha`
+# lifts the floor the cosine ends on (α · `warmup_target`); a `decay_steps` shorter than
+# what is left after the warm-up ends the cosine early and holds the floor from there.
+
+# %%
+explore(
+    lambda warmup_target, warmup_steps, decay_steps, alpha: schedules.CosineDecay(
+        0.0,
+        decay_steps=decay_steps,
+        alpha=alpha,
+        warmup_target=warmup_target,
+        warmup_steps=warmup_steps,
+    ),
+    steps=100,
+    title="CosineDecay(0.0, decay_steps, alpha, warmup_target, warmup_steps), 100 steps",
+    name="02_explore_warmup_cosine",
+    warmup_target=Slider(1e-2, 1e-4, 1.0, log=True),
+    warmup_steps=Slider(10, 0, 50, integer=True),
+    decay_steps=Slider(40, 1, 100, integer=True),
+    alpha=Slider(0.0, 0.0, 0.5),
+)
 
 # %% [markdown]
 # ## 8. `CosineDecayRestarts`

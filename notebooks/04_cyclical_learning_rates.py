@@ -66,6 +66,7 @@ import numpy as np
 from lrlab import checks, claims, notebook
 from lrlab.callbacks import LearningRateLogger
 from lrlab.data import load_gtsrb
+from lrlab.explore import Slider, explore
 from lrlab.models import build_convnet, compile_classifier
 from lrlab.plotting import learning_rate_curve, plot_schedules, savefig, show_schedules
 from lrlab.reference import load_reference, max_relative_error
@@ -266,6 +267,31 @@ for label, num_train in (
 ):
     per_epoch, smallest, largest = step_size_range(num_train, 32)
     print(f"{label}: {per_epoch} steps per epoch -> step_size {smallest} to {largest}")
+
+# %% [markdown]
+# **Move the bounds, the step size and γ.** In JupyterLab or Colab the next cell is a
+# panel of sliders over `exp_range` (the grey curve keeps the starting values): with γ = 1
+# it is the triangular policy, and below 1 the height above η_min shrinks by γ every step,
+# so 0.999 over 2000 steps leaves e^(2000 · ln 0.999), about 14 %, of it by the end. A
+# larger step size means fewer, slower cycles in the same steps. Bounds the schedule
+# refuses (η_max below η_min) leave the last curve and say why. Where no widgets run
+# (the site, nbval) the cell shows the curve at the starting values.
+
+# %%
+explore(
+    lambda initial_learning_rate, maximal_learning_rate, step_size, gamma: (
+        ExponentialCyclicalLearningRate(
+            initial_learning_rate, maximal_learning_rate, step_size, gamma=gamma
+        )
+    ),
+    steps=2000,
+    title="ExponentialCyclicalLearningRate (exp_range), 2000 steps",
+    name="04_explore_exp_range",
+    initial_learning_rate=Slider(1e-3, 1e-5, 1e-1, log=True),
+    maximal_learning_rate=Slider(1e-2, 1e-4, 1.0, log=True),
+    step_size=Slider(200, 10, 1000, integer=True),
+    gamma=Slider(0.999, 0.99, 1.0),
+)
 
 # %% [markdown]
 # ## 4. A short GTSRB run: cyclical, constant, and a control at the cycle's mean rate

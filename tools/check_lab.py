@@ -12,9 +12,12 @@ driven by Playwright) and
    page, and in the notebook the interface saved with Ctrl+S);
 2. opens lesson 02's ``.py`` from the file browser by double-click and fails unless it opens
    as a notebook (jupytext's pairing: the cells of the ``.py``, the outputs of the ``.ipynb``)
-   rather than as a text file.
+   rather than as a text file;
+3. runs that notebook's cells, drags the first slider of its schedule panel
+   (``lrlab.explore``) with the mouse, and fails unless the figure is redrawn.
 
-A screenshot of lesson 01 after its run goes to ``--screenshots`` (outside the repository).
+Screenshots of lesson 01 after its run and of lesson 02's sliders after the drag go to
+``--screenshots`` (outside the repository).
 Nothing in the repository is written: the figures go to the throwaway folder.
 
     python tools/check_lab.py [--timeout 600] [--screenshots DIR] [--chromium PATH]
@@ -131,6 +134,50 @@ def run_all(page, timeout: float) -> tuple[list[str], float]:
     return prompts, time.monotonic() - started
 
 
+def move_a_slider(page, panel, timeout: float) -> list[str]:
+    """Run the open notebook, drag the first schedule slider, and check the figure changed."""
+    menu(page, "Run", "Run All Cells")
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        time.sleep(1)
+        prompts = prompts_of(page)
+        if prompts and "[*]:" not in prompts and kernel_idle(page):
+            break
+    errors = panel.locator(".jp-OutputArea-output", has_text="Traceback").count()
+    if errors:
+        return [f"{TEXT_LESSON}.py: {errors} errors when its cells ran in JupyterLab"]
+    slider = panel.locator(".widget-slider").first
+    image = panel.locator("img.widget-image").first
+    if slider.count() == 0 or image.count() == 0:
+        return [f"{TEXT_LESSON}.py: no slider panel (lrlab.explore) appeared after Run All Cells: "
+                "is ipywidgets installed (pip install -e '.[lab]')?"]
+    slider.scroll_into_view_if_needed()
+    before_src, before_pixels = image.get_attribute("src"), image.screenshot()
+    handle = slider.locator(".noUi-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    deadline = time.monotonic() + 30
+    while image.get_attribute("src") == before_src and time.monotonic() < deadline:
+        time.sleep(0.5)
+    page.wait_for_timeout(500)
+    after_pixels = image.screenshot()
+    label = slider.locator(".widget-label").first.inner_text()
+    if image.get_attribute("src") == before_src or after_pixels == before_pixels:
+        return [f"{TEXT_LESSON}.py: dragging the slider '{label}' did not redraw the figure"]
+    print(f"{TEXT_LESSON}.py: dragging the slider '{label}' redrew the schedule's figure")
+    return []
+
+
+def screenshot_slider(page, panel, screenshots: Path) -> None:
+    shot = screenshots / "jupyterlab-lesson-02-slider.png"
+    panel.locator(".widget-slider").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(shot))
+    print(f"screenshot of lesson 02's schedule sliders after the drag: {shot}")
+
+
 def check(work: Path, screenshots: Path, chromium: str, timeout: float) -> list[str]:
     from playwright.sync_api import sync_playwright
 
@@ -223,6 +270,9 @@ def check(work: Path, screenshots: Path, chromium: str, timeout: float) -> list[
                     problems.append(f"{TEXT_LESSON}.py: {cells} code cells, {expected} expected")
                 if outputs == 0:
                     problems.append(f"{TEXT_LESSON}.py: no outputs: its .ipynb was not paired")
+                else:
+                    problems.extend(move_a_slider(page, panel.first, timeout))
+                    screenshot_slider(page, panel.first, screenshots)
             browser.close()
     finally:
         server.terminate()
@@ -262,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"{len(problems)} problems")
         return 1
-    print("lesson 01 ran cleanly through JupyterLab, and lesson 02's .py opened as a notebook")
+    print("lesson 01 ran cleanly through JupyterLab; lesson 02's .py opened as a notebook, ran, "
+          "and its slider redrew the figure")
     return 0
 
 
