@@ -210,8 +210,9 @@ def make_venv(scratch: Path, python: str) -> Path:
     run([python, "-m", "venv", str(venv)])
     interpreter = str(venv_python(venv))
     run([interpreter, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    # ipywidgets: Colab ships it, and lessons 02 and 04's sliders (lrlab.explore) use it
     run([interpreter, "-m", "pip", "install", "--quiet", tensorflow_requirement(),
-         jax_requirement(), "nbclient", "ipykernel"])
+         jax_requirement(), "nbclient", "ipykernel", "ipywidgets"])
     site = run([interpreter, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     colab = Path(site.stdout.strip()) / "google" / "colab"
     colab.mkdir(parents=True, exist_ok=True)  # no google/__init__.py: protobuf shares google/
