@@ -44,7 +44,11 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_site import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 (the same browser and flags)
+from check_site import (  # noqa: E402 (the same browser, flags and options)
+    CHROMIUM_ARGS,
+    add_browser_options,
+    browser_options,
+)
 
 RUN_LESSON = "01_learning_rate_basics"
 TEXT_LESSON = "02_keras_schedules"
@@ -287,17 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=600,
                         help="seconds lesson 01's Run All Cells may take (default 600)")
-    parser.add_argument("--screenshots", type=Path,
-                        default=Path(tempfile.gettempdir()) / "lrlab-site-screenshots")
-    parser.add_argument("--chromium", default=CHROMIUM)
+    add_browser_options(parser)
     args = parser.parse_args(argv)
-    screenshots = args.screenshots.resolve()
-    if screenshots == ROOT or ROOT in screenshots.parents:
-        raise SystemExit(f"--screenshots {args.screenshots} lies inside the repository; "
-                         "choose a folder outside it (they are not to be committed)")
-    if not Path(args.chromium).is_file():
-        raise SystemExit(f"no Chromium at {args.chromium}: install the distribution's package "
-                         "(apt-get install chromium; .ci/run does it) or pass --chromium PATH")
+    screenshots = browser_options(args)
     if not args.timeout > 0:
         raise SystemExit(f"--timeout must be a positive number of seconds, got {args.timeout}")
     work = Path(tempfile.mkdtemp(prefix="lrlab-lab-check-"))

@@ -178,13 +178,16 @@ def check(site: Path, screenshots: Path, chromium: str) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--site", type=Path, default=ROOT / "build" / "site")
+def add_browser_options(parser: argparse.ArgumentParser) -> None:
+    """--screenshots and --chromium, shared with tools/check_lab.py."""
     parser.add_argument("--screenshots", type=Path,
-                        default=Path(tempfile.gettempdir()) / "lrlab-site-screenshots")
-    parser.add_argument("--chromium", default=CHROMIUM)
-    args = parser.parse_args(argv)
+                        default=Path(tempfile.gettempdir()) / "lrlab-site-screenshots",
+                        help="where screenshots go, outside the repository")
+    parser.add_argument("--chromium", default=CHROMIUM, help=f"the browser (default {CHROMIUM})")
+
+
+def browser_options(args: argparse.Namespace) -> Path:
+    """Refuse a screenshot folder inside the repository or a missing Chromium; the folder."""
     screenshots = args.screenshots.resolve()
     if screenshots == ROOT or ROOT in screenshots.parents:
         raise SystemExit(f"--screenshots {args.screenshots} lies inside the repository; "
@@ -192,6 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.chromium).is_file():
         raise SystemExit(f"no Chromium at {args.chromium}: install the distribution's package "
                          "(apt-get install chromium; .ci/run does it) or pass --chromium PATH")
+    return screenshots
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, default=ROOT / "build" / "site")
+    add_browser_options(parser)
+    args = parser.parse_args(argv)
+    screenshots = browser_options(args)
     if not (args.site / "index.html").is_file():
         raise SystemExit(f"no site at {args.site}: build it first (make site)")
     try:
