@@ -215,8 +215,9 @@ def check(work: Path, screenshots: Path, chromium: str, timeout: float) -> list[
                 root / f"{RUN_LESSON}.ipynb", as_version=4).cells)
             prompts, seconds = run_all(page, timeout)
             unfinished = [i for i, p in enumerate(prompts) if not PROMPT_DONE.match(p)]
+            outcome = "finished" if not unfinished else "still not finished"
             print(f"{RUN_LESSON}: Run All Cells, {len(prompts)} code cells on the page "
-                  f"({code_cells} in the file), finished in {seconds:.0f} s")
+                  f"({code_cells} in the file), {outcome} after {seconds:.0f} s")
             if len(prompts) != code_cells:
                 problems.append(f"{RUN_LESSON}: {len(prompts)} code cells on the page, "
                                 f"{code_cells} in the notebook")
