@@ -111,28 +111,32 @@ class Explorer:
         """The rates of ``build(**values)`` at steps 0 .. steps-1."""
         return learning_rate_curve(self.build(**values), self.steps)
 
-    def figure(self) -> Figure:
-        """The curve at the current values, the starting curve in grey behind it."""
+    def figure(self, start: bool = False) -> Figure:
+        """The curve at the current values, the starting curve in grey behind it; with
+        ``start=True``, the curve at the starting values alone."""
+        values, curve = (self.start, self.start_curve) if start else (
+            self.values, self.current_curve)
         fig = Figure(figsize=(7.5, 3.4), layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         steps = np.arange(self.steps)
-        if self.values != self.start:
+        moved = values != self.start
+        if moved:
             ax.plot(steps, self.start_curve, color="0.7", lw=1.5, label="starting values")
-        ax.plot(steps, self.current_curve, color="C0", lw=2, label="these values")
+        ax.plot(steps, curve, color="C0", lw=2, label="these values")
         ax.set_xlabel("step")
         ax.set_ylabel("learning rate")
         ax.set_title(self.title + "\n" + ", ".join(
-            f"{name} = {_text(value)}" for name, value in self.values.items()), fontsize=10)
+            f"{name} = {_text(value)}" for name, value in values.items()), fontsize=10)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        if self.values != self.start:
+        if moved:
             ax.legend(fontsize=8)
         return fig
 
-    def png(self) -> bytes:
+    def png(self, start: bool = False) -> bytes:
         buffer = io.BytesIO()
-        self.figure().savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+        self.figure(start).savefig(buffer, format="png", dpi=100, metadata={"Software": None})
         return buffer.getvalue()
 
     def set(self, **values) -> None:
@@ -180,21 +184,13 @@ class Explorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": repr(self),
-                  "image/png": base64.b64encode(self._static_png()).decode("ascii")}
+                  "image/png": base64.b64encode(self.png(start=True)).decode("ascii")}
         panel = self.panel()
         if panel is not None:
             view = panel._repr_mimebundle_()
             if view and _WIDGET_VIEW in view:
                 bundle[_WIDGET_VIEW] = view[_WIDGET_VIEW]
         return bundle
-
-    def _static_png(self) -> bytes:
-        current = self.values, self.current_curve
-        self.values, self.current_curve = self.start, self.start_curve
-        try:
-            return self.png()
-        finally:
-            self.values, self.current_curve = current
 
 
 def explore(build: Callable, steps: int, *, title: str, name: str | None = None,

@@ -35,6 +35,10 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "docs"
+sys.path.insert(0, str(CONF_DIR))
+# The anchor Jupyter and the site give a heading (docs/site_anchors.py, which conf.py uses).
+from site_anchors import jupyter_anchor  # noqa: E402
+
 # The README's landing part ends where this section starts.
 LANDING_END = "## Data"
 # The Colab badge of lesson 01 names the repository (tools/colab_links.py writes it).
@@ -64,16 +68,6 @@ def github_slug(heading: str) -> str:
     text = re.sub(r"[`*_]", "", heading.strip().lower())
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
-
-
-def jupyter_anchor(heading: str) -> str:
-    """The anchor Jupyter and the site (docs/site_anchors.py) give a heading."""
-    sys.path.insert(0, str(CONF_DIR))
-    try:
-        from site_anchors import jupyter_anchor as anchor
-    finally:
-        sys.path.remove(str(CONF_DIR))
-    return anchor(heading)
 
 
 def repository(root: Path = ROOT) -> str:

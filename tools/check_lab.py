@@ -113,40 +113,39 @@ def menu(page, name: str, item: str) -> None:
     page.get_by_role("menuitem", name=re.compile(f"^{item}")).click()
 
 
-def prompts_of(page) -> list[str]:
-    return [p.strip() for p in page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()]
+def prompts_of(scope) -> list[str]:
+    """The input prompts of the code cells in ``scope`` (a page or one notebook panel)."""
+    return [p.strip() for p in scope.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()]
 
 
-def run_all(page, timeout: float) -> tuple[list[str], float]:
-    """Run every cell through the menu; return the prompts and the seconds it took."""
+def run_all(page, scope, timeout: float) -> tuple[list[str], float]:
+    """Clear, then run every cell of the notebook in ``scope`` through the menu; return its
+    prompts and the seconds the run took."""
     # The stored outputs go first, so that every number seen afterwards is this run's.
     menu(page, "Edit", "Clear Outputs of All Cells")
-    page.wait_for_function("""() => [...document.querySelectorAll(
-        '.jp-CodeCell .jp-InputArea-prompt')].every(p => !/\\d/.test(p.textContent))""")
+    deadline = time.monotonic() + 30
+    while any(re.search(r"\d", p) for p in prompts_of(scope)) and time.monotonic() < deadline:
+        time.sleep(0.2)
     menu(page, "Run", "Run All Cells")
     started = time.monotonic()
     prompts: list[str] = []
     while time.monotonic() - started < timeout:
         time.sleep(1)
-        prompts = prompts_of(page)
+        prompts = prompts_of(scope)
         if prompts and all(PROMPT_DONE.match(p) for p in prompts) and kernel_idle(page):
             break
         # Run All stops at a cell that raises: nothing is left running, the rest stay "[ ]:"
         if ("[*]:" not in prompts and kernel_idle(page)
-                and page.locator(".jp-OutputArea-output", has_text="Traceback").count()):
+                and scope.locator(".jp-OutputArea-output", has_text="Traceback").count()):
             break
     return prompts, time.monotonic() - started
 
 
 def move_a_slider(page, panel, timeout: float) -> list[str]:
     """Run the open notebook, drag the first schedule slider, and check the figure changed."""
-    menu(page, "Run", "Run All Cells")
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        time.sleep(1)
-        prompts = prompts_of(page)
-        if prompts and "[*]:" not in prompts and kernel_idle(page):
-            break
+    prompts, _ = run_all(page, panel, timeout)
+    if not all(PROMPT_DONE.match(p) for p in prompts):
+        return [f"{TEXT_LESSON}.py: cells did not finish within {timeout:.0f} s in JupyterLab"]
     errors = panel.locator(".jp-OutputArea-output", has_text="Traceback").count()
     if errors:
         return [f"{TEXT_LESSON}.py: {errors} errors when its cells ran in JupyterLab"]
@@ -213,7 +212,7 @@ def check(work: Path, screenshots: Path, chromium: str, timeout: float) -> list[
                 problems.append(f"{RUN_LESSON}: the kernel was not idle within 120 s of opening")
             code_cells = sum(c.cell_type == "code" for c in nbformat.read(
                 root / f"{RUN_LESSON}.ipynb", as_version=4).cells)
-            prompts, seconds = run_all(page, timeout)
+            prompts, seconds = run_all(page, page.locator(".jp-NotebookPanel").first, timeout)
             unfinished = [i for i, p in enumerate(prompts) if not PROMPT_DONE.match(p)]
             outcome = "finished" if not unfinished else "still not finished"
             print(f"{RUN_LESSON}: Run All Cells, {len(prompts)} code cells on the page "
@@ -227,7 +226,8 @@ def check(work: Path, screenshots: Path, chromium: str, timeout: float) -> list[
                                 "in order from a new kernel")
             if unfinished:
                 problems.append(f"{RUN_LESSON}: cells {unfinished} did not finish within "
-                                f"{timeout:.0f} s (prompts {[prompts[i] for i in unfinished]})")
+                                f"{timeout:.0f} s, or were not run after an error (prompts "
+                                f"{[prompts[i] for i in unfinished]})")
             shown = page.locator('.jp-OutputArea-output[data-mime-type='
                                  '"application/vnd.jupyter.stderr"]').all_inner_texts()
             for text in shown:
